@@ -1,0 +1,56 @@
+# Digit Lab. `make run` starts the app; `make test` runs the whole suite. Both install what they need.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
+
+# Tests and training read MNIST from ../shared when it is there and nothing else was set.
+ifeq ($(MNIST_NPZ),)
+ifneq ($(wildcard $(SHARED_MNIST)),)
+export MNIST_NPZ := $(SHARED_MNIST)
+endif
+endif
+
+.PHONY: install chromium run test train train-all lint screenshots bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+# Debian's Chromium drives the browser tests (`playwright install` cannot download here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(PY) -m streamlit run app.py
+
+test: install chromium
+	$(PY) -m pytest
+
+train: install
+	$(PY) train.py
+
+train-all: install
+	$(PY) train.py --all
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+screenshots: install chromium
+	$(PY) -m tests.screenshots
+
+bench: install
+	$(PY) bench/accuracy.py
+	$(PY) bench/latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

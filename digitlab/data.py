@@ -1,0 +1,109 @@
+"""Loading MNIST from an explicit file, the MNIST_NPZ environment variable, or Keras's cache."""
+
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+ENV_VAR = "MNIST_NPZ"
+
+# SHA-256 of each array's raw bytes in the official MNIST files (see ../shared/data/README.md).
+MNIST_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+EXPECTED_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+
+
+class DatasetError(RuntimeError):
+    """The dataset could not be found or is not MNIST; the message says what to do."""
+
+
+def load_mnist(path=None):
+    """Return `(x_train, y_train), (x_test, y_test)` as `keras.datasets.mnist.load_data()` does.
+
+    The file is taken from `path`, else from the `MNIST_NPZ` environment variable, else from
+    Keras's own download cache (which needs internet the first time).
+    """
+    arrays = _read_npz(Path(path)) if path else _read_from_env_or_keras()
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def array_hashes(arrays):
+    """SHA-256 of each array's raw bytes, keyed by name."""
+    return {name: hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() for name, a in arrays.items()}
+
+
+def _read_from_env_or_keras():
+    env_path = os.environ.get(ENV_VAR)
+    if env_path:
+        return _read_npz(Path(env_path))
+    return _read_npz(_download_with_keras())
+
+
+def _download_with_keras():
+    from keras.utils import get_file
+
+    try:
+        return Path(
+            get_file(
+                "mnist.npz",
+                origin="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+                file_hash="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+            )
+        )
+    except Exception as error:
+        raise DatasetError(
+            f"MNIST is not on this machine and could not be downloaded ({type(error).__name__}). "
+            f"Point {ENV_VAR} at a copy of mnist.npz, e.g. {ENV_VAR}=../shared/data/mnist.npz, "
+            "or pass --data PATH."
+        ) from None
+
+
+def _read_npz(path):
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file. Set {ENV_VAR} or --data to the path of mnist.npz.")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in EXPECTED_SHAPES if name in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetError(f"{path}: not a readable .npz file ({error}). Download a fresh mnist.npz.") from None
+    _validate(path, arrays)
+    return arrays
+
+
+def _validate(path, arrays):
+    missing = sorted(set(EXPECTED_SHAPES) - set(arrays))
+    if missing:
+        raise DatasetError(f"{path}: missing arrays {', '.join(missing)}; expected the layout of Keras's mnist.npz.")
+    for name, shape in EXPECTED_SHAPES.items():
+        array = arrays[name]
+        if array.dtype != np.uint8 or array.shape[1:] != shape[1:]:
+            raise DatasetError(
+                f"{path}: {name} is {array.dtype} {array.shape}, expected uint8 (N, {', '.join(map(str, shape[1:]))})."
+            )
+    if len(arrays["x_train"]) != len(arrays["y_train"]) or len(arrays["x_test"]) != len(arrays["y_test"]):
+        raise DatasetError(f"{path}: image and label counts differ.")
+    if max(arrays["y_train"].max(), arrays["y_test"].max()) > 9:
+        raise DatasetError(f"{path}: labels outside 0-9.")
+    if all(arrays[name].shape == shape for name, shape in EXPECTED_SHAPES.items()):
+        _check_hashes(path, arrays)
+
+
+def _check_hashes(path, arrays):
+    """A file shaped like full MNIST must be MNIST, byte for byte."""
+    differing = [name for name, digest in array_hashes(arrays).items() if digest != MNIST_SHA256[name]]
+    if differing:
+        raise DatasetError(
+            f"{path}: has MNIST's shapes but {', '.join(differing)} differ from the official MNIST "
+            "(SHA-256 mismatch); the file is corrupt or modified. Download a fresh mnist.npz."
+        )

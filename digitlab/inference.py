@@ -1,0 +1,91 @@
+"""Classifying pictures of digits: one code path for the app, the CLI and the Python API."""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitlab.preprocess import to_mnist
+from digitlab.store import MODEL_DIR, load_card, load_model
+from digitlab.zoo import DEFAULT_ARCH
+
+BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the model read. `digit` is None (and the rest empty) when the picture holds no ink."""
+
+    digit: int | None
+    confidence: float | None
+    probabilities: list | None
+    model_input: np.ndarray | None
+
+    @property
+    def ranked(self):
+        """(digit, probability) pairs, most likely first."""
+        if self.probabilities is None:
+            return []
+        order = np.argsort(self.probabilities)[::-1]
+        return [(int(d), float(self.probabilities[d])) for d in order]
+
+    def to_dict(self):
+        return {"digit": self.digit, "confidence": self.confidence, "probabilities": self.probabilities}
+
+
+NO_DIGIT = Prediction(None, None, None, None)
+
+
+class Classifier:
+    """A loaded zoo model with its card; safe to share between threads."""
+
+    def __init__(self, model, card, path):
+        import tensorflow as tf
+
+        self.model, self.card, self.path = model, card, Path(path)
+        self.name = card.get("name", self.path.stem)
+        self._lock = threading.Lock()
+        self._forward = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
+        )
+
+    def probabilities(self, model_inputs):
+        """Softmax scores (N, 10) for a stack of (28, 28) inputs."""
+        batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
+        with self._lock:
+            return np.concatenate(
+                [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
+            ) if len(batch) else np.zeros((0, 10), np.float32)
+
+    def predict(self, image):
+        """Read one picture: a PIL image or an (H, W), (H, W, 3) or (H, W, 4) array of any size."""
+        return self.predict_many([image])[0]
+
+    def predict_many(self, images):
+        """Read many pictures with one model call per batch."""
+        inputs = [to_mnist(image) for image in images]
+        found = [i for i, model_input in enumerate(inputs) if model_input is not None]
+        scores = self.probabilities([inputs[i] for i in found])
+        results = [NO_DIGIT] * len(inputs)
+        for i, row in zip(found, scores):
+            results[i] = _prediction(row, inputs[i])
+        return results
+
+
+def _prediction(scores, model_input):
+    probabilities = (scores / scores.sum()).astype(float)
+    digit = int(np.argmax(probabilities))
+    return Prediction(digit, float(probabilities[digit]), probabilities.tolist(), model_input)
+
+
+def default_model_path():
+    return MODEL_DIR / f"{DEFAULT_ARCH}.keras"
+
+
+def load_classifier(path=None):
+    """Load a model (default: the shipped `model/cnn.keras`) and its card as a Classifier."""
+    path = Path(path) if path else default_model_path()
+    model = load_model(path)
+    return Classifier(model, load_card(path), path)

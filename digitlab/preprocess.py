@@ -1,0 +1,189 @@
+"""Turning any picture of a digit into a 28×28 MNIST-style input, the way MNIST itself was made.
+
+MNIST's digits were size-normalised to fit a 20×20 box preserving their aspect ratio (with
+anti-aliasing) and centred by centre of mass in a 28×28 frame, white ink on black. Drawings
+and photos are brought to the same form here: find the ink, crop to it, even out the pen
+width, fit it into 20×20 and centre it. This module never imports Streamlit or the canvas.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+FRAME = 28
+BOX = 20
+WORK = 80  # The cropped digit is handled at 4× the 20-pixel box before the final downsampling.
+MNIST_STROKE_AT_WORK = 11.0  # MNIST's median pen width (2.8 px at 20 px) measured at WORK size.
+INK_LEVEL = 0.25  # An ink pixel is at least this dark, relative to the darkest ink.
+MIN_INK_SIDE = 0.03  # Ink whose bounding box is under 3 % of the picture's longer side is a speck.
+
+
+@dataclass
+class Steps:
+    """Each stage of the normalisation, as 2-D float arrays in [0, 1] with ink = 1."""
+
+    ink: np.ndarray
+    cropped: np.ndarray | None
+    fitted: np.ndarray | None
+    centred: np.ndarray | None
+
+
+def to_mnist(image):
+    """A (28, 28) float32 array in [0, 1], white ink on black, or None when there is no ink."""
+    return normalisation_steps(image).centred
+
+
+def normalisation_steps(image):
+    """All the intermediate pictures of `to_mnist`, for showing how the model sees a drawing."""
+    ink = ink_map(image)
+    box = ink_bounding_box(ink)
+    if box is None:
+        return Steps(ink, None, None, None)
+    top, bottom, left, right = box
+    cropped = ink[top:bottom, left:right]
+    fitted = fit_into_box(even_out_pen_width(cropped))
+    return Steps(ink, cropped, fitted, centre_by_mass(fitted))
+
+
+def as_array(image):
+    """A NumPy array from a PIL image (any mode) or an array; palette and odd modes become RGBA."""
+    if isinstance(image, Image.Image):
+        if image.mode not in ("L", "RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+        return np.asarray(image)
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or min(array.shape[:2]) < 1:
+        raise ValueError(f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
+    return array
+
+
+def to_unit_range(array):
+    """Integers are read as 0-255; floats already in [0, 1] stay, floats in [0, 255] are scaled."""
+    is_byte_range = np.issubdtype(array.dtype, np.integer) or (array.size and array.max() > 1.0)
+    array = array.astype(np.float32)
+    return np.clip(array / 255.0, 0.0, 1.0) if is_byte_range else np.clip(array, 0.0, 1.0)
+
+
+def ink_map(image):
+    """Ink strength per pixel in [0, 1]: polarity read from the border, uneven lighting removed."""
+    pixels = to_unit_range(as_array(image))
+    if pixels.ndim == 3 and pixels.shape[2] == 4 and _border(pixels[..., 3]).mean() < 0.5:
+        return _stretch(pixels[..., 3])  # Transparent background: the ink lives in the alpha channel.
+    if pixels.ndim == 3:
+        rgb = pixels[..., :3]
+        if pixels.shape[2] == 4 and pixels[..., 3].min() < 1.0:
+            rgb = rgb * pixels[..., 3:] + (1.0 - pixels[..., 3:])  # Composite onto white.
+        pixels = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    ink = 1.0 - pixels if _border(pixels).mean() > 0.5 else pixels
+    return _stretch(_flatten_background(ink))
+
+
+def _border(channel):
+    """A sample of the outer ring of a 2-D array (a 5 % margin, at least one pixel)."""
+    margin = max(1, round(0.05 * min(channel.shape)))
+    return np.concatenate(
+        [channel[:margin].ravel(), channel[-margin:].ravel(), channel[:, :margin].ravel(), channel[:, -margin:].ravel()]
+    )
+
+
+def _flatten_background(ink):
+    """Subtract the background level, estimated locally where the lighting is uneven (photos)."""
+    border = _border(ink)
+    if border.std() < 0.05:
+        return ink - np.median(border[::4])
+    background = Image.fromarray((np.clip(ink, 0, 1) * 255).astype(np.uint8))
+    small = background.resize((32, 32), Image.Resampling.BOX).filter(ImageFilter.MinFilter(7))
+    smooth = small.filter(ImageFilter.GaussianBlur(3)).resize(background.size, Image.Resampling.BILINEAR)
+    return ink - np.asarray(smooth, dtype=np.float32) / 255.0
+
+
+def otsu_threshold(values, bins=64):
+    """Otsu's threshold of values in [0, 1]: the cut that best separates two groups of levels."""
+    counts = np.bincount((np.clip(values, 0.0, 1.0) * (bins - 1)).astype(np.intp).ravel(), minlength=bins)
+    levels = np.arange(bins) / (bins - 1)
+    weight_low = np.cumsum(counts)
+    weight_high = weight_low[-1] - weight_low
+    mass_low = np.cumsum(counts * levels)
+    mean_low = mass_low / np.maximum(weight_low, 1)
+    mean_high = (mass_low[-1] - mass_low) / np.maximum(weight_high, 1)
+    between = weight_low * weight_high * (mean_low - mean_high) ** 2
+    return float(levels[np.argmax(between)])
+
+
+def _stretch(ink):
+    """Scale so that solid ink reads 1, then clip faint noise below half of Otsu's threshold."""
+    ink = np.clip(ink, 0.0, 1.0)
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak < 0.05:
+        return np.zeros_like(ink)
+    ink = np.minimum(ink / (0.9 * peak), 1.0)
+    floor = 0.5 * otsu_threshold(ink[::2, ::2])
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
+
+
+def ink_bounding_box(ink):
+    """(top, bottom, left, right) of the ink, or None when there is none worth reading."""
+    mask = ink >= INK_LEVEL
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if max(bottom - top, right - left) < MIN_INK_SIDE * max(ink.shape):
+        return None
+    return top, bottom, left, right
+
+
+def _resize(array, size, resample=Image.Resampling.LANCZOS):
+    image = Image.fromarray((np.clip(array, 0, 1) * 255).astype(np.uint8))
+    return np.asarray(image.resize(size, resample), dtype=np.float32) / 255.0
+
+
+def _scaled_size(shape, longer):
+    height, width = shape
+    scale = longer / max(height, width)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def pen_width(ink):
+    """Typical stroke width in pixels: twice the ink's area over its outline's length."""
+    mask = ink >= 0.5
+    padded = np.pad(mask, 1)
+    inner = mask & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    outline = np.count_nonzero(mask & ~inner)
+    return 2.0 * np.count_nonzero(mask) / outline if outline else 0.0
+
+
+def even_out_pen_width(cropped):
+    """Resize the crop to WORK pixels and thin or thicken strokes towards MNIST's pen width."""
+    work = _resize(cropped, _scaled_size(cropped.shape, WORK))
+    width = pen_width(work)
+    passes = int(np.clip(round((width - MNIST_STROKE_AT_WORK) / 2), -3, 4))
+    if passes == 0 or min(work.shape) < 5:
+        return work
+    image = Image.fromarray((work * 255).astype(np.uint8))
+    morph = ImageFilter.MinFilter(3) if passes > 0 else ImageFilter.MaxFilter(3)
+    for _ in range(abs(passes)):
+        image = image.filter(morph)
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def fit_into_box(ink):
+    """Scale so that the longer side is BOX pixels, preserving the aspect ratio, anti-aliased."""
+    return _resize(ink, _scaled_size(ink.shape, BOX))
+
+
+def centre_by_mass(fitted):
+    """Place `fitted` in a FRAME×FRAME field so that its centre of mass sits at the centre."""
+    height, width = fitted.shape
+    total = float(fitted.sum())
+    rows, cols = np.arange(height), np.arange(width)
+    com_y = float(fitted.sum(axis=1) @ rows) / total if total else (height - 1) / 2
+    com_x = float(fitted.sum(axis=0) @ cols) / total if total else (width - 1) / 2
+    top = int(np.clip(round(FRAME / 2 - com_y), 0, FRAME - height))
+    left = int(np.clip(round(FRAME / 2 - com_x), 0, FRAME - width))
+    frame = np.zeros((FRAME, FRAME), dtype=np.float32)
+    frame[top : top + height, left : left + width] = fitted
+    return frame

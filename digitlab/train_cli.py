@@ -1,0 +1,125 @@
+"""`python train.py`: fit zoo models on MNIST and save each with its model card."""
+
+import argparse
+import datetime
+import logging
+import platform
+import signal
+import sys
+from pathlib import Path
+
+from digitlab.data import DatasetError, array_hashes, load_mnist
+from digitlab.store import MODEL_DIR, save_model_and_card
+from digitlab.zoo import DEFAULT_ARCH, RECIPES
+
+log = logging.getLogger("digitlab.train")
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Train Digit Lab's zoo models on MNIST.")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--arch", choices=sorted(RECIPES), default=DEFAULT_ARCH, help="model to train (default: cnn)")
+    which.add_argument("--all", action="store_true", help="train every zoo model in turn")
+    parser.add_argument("--epochs", type=positive_int, help="override the recipe's epochs")
+    parser.add_argument("--batch-size", type=positive_int, help="override the recipe's batch size")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="folder for NAME.keras and NAME.json (default: model/)")
+    parser.add_argument("--data", type=Path, help="path to mnist.npz (default: $MNIST_NPZ, then Keras's download)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
+    parser.add_argument("--verbose", action="store_true", help="log details")
+    return parser.parse_args(argv)
+
+
+def build_card(recipe, run, metrics, model, hashes, seed, limit):
+    """The model card: where the model comes from, how it was trained and what it measures."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "name": recipe.name,
+        "seed_source": recipe.seed_source,
+        "seed_figure": recipe.seed_figure,
+        "seed_accuracy": recipe.seed_accuracy,
+        "parameters": model.count_params(),
+        "layers": [
+            {"name": layer.name, "type": type(layer).__name__, "output_shape": str(layer.output.shape), "parameters": layer.count_params()}
+            for layer in model.layers
+        ],
+        "recipe": {
+            "optimizer": recipe.optimizer,
+            "learning_rate": recipe.learning_rate,
+            "epochs": run.epochs,
+            "batch_size": run.batch_size,
+            "augment": recipe.augment,
+            "validation": recipe.validation,
+            "notes": recipe.notes,
+        },
+        "history": run.history,
+        **metrics,
+        "training_seconds": round(run.seconds, 1),
+        "train_images": run.train_images,
+        "limit": limit,
+        "strategy": run.strategy,
+        "dataset_sha256": hashes,
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "random_seed": seed,
+    }
+
+
+def train_one(recipe, data, args, hashes):
+    from digitlab.evaluation import evaluate
+    from digitlab.training import fit_recipe
+
+    (x_train, y_train), test = data
+    if args.limit:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    print(f"Training {recipe.name} ({recipe.seed_source})", flush=True)
+    run = fit_recipe(
+        recipe, (x_train, y_train), test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    metrics = evaluate(run.model, *test)
+    card = build_card(recipe, run, metrics, run.model, hashes, args.seed, args.limit)
+    path = save_model_and_card(run.model, card, args.out)
+    print(
+        f"{recipe.name}: test accuracy {metrics['test_accuracy']:.2%} (seed: {recipe.seed_figure}), "
+        f"trained in {run.seconds:.0f} s → {path}",
+        flush=True,
+    )
+
+
+def raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    try:
+        train, test = load_mnist(args.data)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    hashes = array_hashes({"x_train": train[0], "y_train": train[1], "x_test": test[0], "y_test": test[1]})
+    names = list(RECIPES) if args.all else [args.arch]
+    current = names[0]
+    try:
+        for current in names:
+            train_one(RECIPES[current], (train, test), args, hashes)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: {args.out / current}.keras and its card are unchanged.", file=sys.stderr)
+        return 130
+    except OSError as error:
+        log.debug("saving failed", exc_info=True)
+        print(f"error: could not save {current} into {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,102 @@
+"""Fitting a zoo recipe on MNIST with a tf.data pipeline under a tf.distribute strategy."""
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+@dataclass
+class TrainingRun:
+    """What one call to `fit_recipe` produced."""
+
+    model: keras.Model
+    history: dict
+    seconds: float
+    epochs: int
+    batch_size: int
+    train_images: int
+    strategy: str
+
+
+def scale_pixels(images):
+    """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], the input every zoo model takes."""
+    return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
+
+
+def choose_strategy():
+    """All GPUs of the machine when there are several, else TensorFlow's default strategy."""
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def augmentation():
+    """Small random rotations, zooms and shifts, filling with background (black) pixels."""
+    return keras.Sequential(
+        [
+            layers.RandomRotation(0.03, fill_mode="constant"),
+            layers.RandomZoom(0.1, fill_mode="constant"),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+        ],
+        name="augmentation",
+    )
+
+
+def make_dataset(images, labels, batch_size, shuffle_seed=None, augment=False):
+    """A batched tf.data pipeline; shuffled when a seed is given, augmented on the fly if asked."""
+    dataset = tf.data.Dataset.from_tensor_slices((scale_pixels(images), labels.astype(np.int32)))
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if augment:
+        augmenter = augmentation()
+        dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
+    return dataset.prefetch(AUTOTUNE)
+
+
+def split_validation(recipe, train, test):
+    """The training and monitoring sets: a recipe's own split, or the test set (monitoring only)."""
+    (x_train, y_train), (x_test, y_test) = train, test
+    if recipe.validation.startswith("split-"):
+        cut = int(len(x_train) * (1 - float(recipe.validation.removeprefix("split-"))))
+        return (x_train[:cut], y_train[:cut]), (x_train[cut:], y_train[cut:])
+    return (x_train, y_train), (x_test, y_test)
+
+
+def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callbacks=(), verbose=1):
+    """Build, compile and fit `recipe` from scratch; returns the model, its history and the time."""
+    keras.utils.set_random_seed(seed)
+    epochs = epochs or recipe.epochs
+    batch_size = batch_size or recipe.batch_size
+    (x_fit, y_fit), (x_val, y_val) = split_validation(recipe, train, test)
+    steps_per_epoch = -(-len(x_fit) // batch_size)
+    strategy = choose_strategy()
+    with strategy.scope():
+        model = recipe.build()
+        model.compile(
+            optimizer=recipe.make_optimizer(steps_per_epoch),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    fit_data = make_dataset(x_fit, y_fit, batch_size, shuffle_seed=seed, augment=recipe.augment)
+    val_data = make_dataset(x_val, y_val, max(batch_size, 500))
+    started = time.perf_counter()
+    history = model.fit(
+        fit_data, validation_data=val_data, epochs=epochs, shuffle=False, callbacks=list(callbacks), verbose=verbose
+    )
+    seconds = time.perf_counter() - started
+    return TrainingRun(
+        model=model,
+        history={key: [float(v) for v in values] for key, values in history.history.items()},
+        seconds=seconds,
+        epochs=epochs,
+        batch_size=batch_size,
+        train_images=len(x_fit),
+        strategy=type(strategy).__name__,
+    )

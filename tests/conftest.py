@@ -1,0 +1,61 @@
+"""Shared fixtures: the MNIST file, and running the project's scripts as a user would."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mnist_path():
+    path = os.environ.get("MNIST_NPZ")
+    return Path(path) if path and Path(path).is_file() else None
+
+
+@pytest.fixture(scope="session")
+def mnist_file():
+    path = mnist_path()
+    if path is None:
+        pytest.fail("MNIST_NPZ must point at mnist.npz (make test sets it to ../shared/data/mnist.npz)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_file):
+    from digitlab.data import load_mnist
+
+    return load_mnist(mnist_file)
+
+
+def run_script(*args, env=None, timeout=300, cwd=ROOT):
+    """Run `python SCRIPT ARGS...` in a subprocess; returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_no_traceback(process):
+    assert "Traceback" not in process.stdout + process.stderr, process.stderr
+
+
+def small_npz(path, **overrides):
+    """A tiny MNIST-shaped npz (not full MNIST), with any array replaced by `overrides`."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, 50, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, 20, dtype=np.uint8),
+    }
+    arrays.update(overrides)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return path

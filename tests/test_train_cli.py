@@ -1,0 +1,69 @@
+"""train.py through a subprocess, as a user runs it."""
+
+import json
+
+import pytest
+
+from tests.conftest import assert_no_traceback, run_script
+
+CARD_KEYS = {
+    "name", "seed_source", "seed_figure", "parameters", "layers", "recipe", "history", "test_loss",
+    "test_accuracy", "per_class", "confusion_matrix", "training_seconds", "dataset_sha256", "versions",
+    "date", "random_seed", "model_sha256",
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory, mnist_file):
+    out = tmp_path_factory.mktemp("models")
+    process = run_script("train.py", "--arch", "mlp-small", "--epochs", "2", "--limit", "3000", "--out", out)
+    return process, out
+
+
+def test_training_writes_the_model_and_a_full_card(quick_run):
+    process, out = quick_run
+    assert process.returncode == 0, process.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["mlp-small.json", "mlp-small.keras"]
+    card = json.loads((out / "mlp-small.json").read_text())
+    assert CARD_KEYS <= set(card)
+    assert card["recipe"]["epochs"] == 2 and card["recipe"]["batch_size"] == 100 and card["limit"] == 3000
+    assert len(card["history"]["val_accuracy"]) == 2 and len(card["history"]["loss"]) == 2
+    assert len(card["confusion_matrix"]) == 10 and sum(map(sum, card["confusion_matrix"])) == 10000
+    assert 0.5 < card["test_accuracy"] < 1.0
+    assert "test accuracy" in process.stdout and "Epoch 2/2" in process.stdout
+
+
+def test_the_card_names_its_model_file(quick_run):
+    from digitlab.store import file_sha256
+
+    _, out = quick_run
+    card = json.loads((out / "mlp-small.json").read_text())
+    assert card["model_sha256"] == file_sha256(out / "mlp-small.keras")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--arch", "resnet"], ["--epochs", "0"], ["--batch-size", "x"], ["--all", "--arch", "cnn"], ["--bogus"]],
+)
+def test_bad_flags_exit_2_with_usage(args):
+    process = run_script("train.py", *args)
+    assert process.returncode == 2
+    assert "usage:" in process.stderr
+    assert_no_traceback(process)
+
+
+def test_missing_dataset_exits_1_naming_the_file_and_the_fix(tmp_path):
+    missing = tmp_path / "mnist.npz"
+    process = run_script("train.py", "--data", missing, "--out", tmp_path)
+    assert process.returncode == 1
+    assert str(missing) in process.stderr and "MNIST_NPZ" in process.stderr
+    assert_no_traceback(process)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_dataset_exits_1(tmp_path):
+    corrupt = tmp_path / "mnist.npz"
+    corrupt.write_bytes(b"PK\x03\x04 truncated")
+    process = run_script("train.py", "--data", corrupt, "--out", tmp_path / "out")
+    assert process.returncode == 1 and "not a readable .npz" in process.stderr
+    assert_no_traceback(process)
