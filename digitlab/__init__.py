@@ -1,6 +1,11 @@
 """Digit Lab: draw a digit, and a Keras CNN trained on MNIST reads it."""
 
-import os
 
-# TensorFlow's C++ start-up chatter (CUDA probing on a machine without a GPU) is not for users.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+def load_classifier(path=None):
+    """Load a model (default: the shipped `model/cnn.keras`) as a Classifier; see digitlab.inference."""
+    from digitlab.inference import load_classifier as load
+
+    return load(path)
+
+
+__all__ = ["load_classifier"]

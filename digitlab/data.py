@@ -51,11 +51,11 @@ def _read_from_env_or_keras():
 
 
 def _download_with_keras():
-    from keras.utils import get_file
+    from digitlab.tf import keras
 
     try:
         return Path(
-            get_file(
+            keras.utils.get_file(
                 "mnist.npz",
                 origin="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
                 file_hash="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",

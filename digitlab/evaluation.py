@@ -1,8 +1,8 @@
 """Test-set metrics for a trained model: loss, accuracy, confusion matrix, per-class scores."""
 
 import numpy as np
-import tensorflow as tf
 
+from digitlab.tf import tf
 from digitlab.training import make_dataset
 from digitlab.zoo import NUM_CLASSES
 

@@ -41,7 +41,7 @@ class Classifier:
     """A loaded zoo model with its card; safe to share between threads."""
 
     def __init__(self, model, card, path):
-        import tensorflow as tf
+        from digitlab.tf import tf
 
         self.model, self.card, self.path = model, card, Path(path)
         self.name = card.get("name", self.path.stem)
@@ -55,9 +55,13 @@ class Classifier:
         """Softmax scores (N, 10) for a stack of (28, 28) inputs."""
         batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
         with self._lock:
-            return np.concatenate(
-                [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
-            ) if len(batch) else np.zeros((0, 10), np.float32)
+            return (
+                np.concatenate(
+                    [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
+                )
+                if len(batch)
+                else np.zeros((0, 10), np.float32)
+            )
 
     def predict(self, image):
         """Read one picture: a PIL image or an (H, W), (H, W, 3) or (H, W, 4) array of any size."""

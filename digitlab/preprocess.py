@@ -77,8 +77,7 @@ def ink_map(image):
         if pixels.shape[2] == 4 and pixels[..., 3].min() < 1.0:
             rgb = rgb * pixels[..., 3:] + (1.0 - pixels[..., 3:])  # Composite onto white.
         pixels = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    ink = 1.0 - pixels if _border(pixels).mean() > 0.5 else pixels
-    return _stretch(_flatten_background(ink))
+    return _stretch(_ink_from_brightness(pixels))
 
 
 def _border(channel):
@@ -89,15 +88,31 @@ def _border(channel):
     )
 
 
-def _flatten_background(ink):
-    """Subtract the background level, estimated locally where the lighting is uneven (photos)."""
-    border = _border(ink)
+def _ink_from_brightness(brightness):
+    """Ink from a grey picture: the border tells the polarity and whether the lighting is even.
+
+    Under even lighting the background level is subtracted. Under uneven lighting (a photo of
+    paper) the paper's brightness is estimated locally, and dark ink is read as the share of
+    light it absorbs, which undoes a shadow or a gradient; light ink on a dark board is read
+    above the local background level.
+    """
+    border = _border(brightness)
+    dark_on_light = border.mean() > 0.5
     if border.std() < 0.05:
-        return ink - np.median(border[::4])
-    background = Image.fromarray((np.clip(ink, 0, 1) * 255).astype(np.uint8))
-    small = background.resize((32, 32), Image.Resampling.BOX).filter(ImageFilter.MinFilter(7))
-    smooth = small.filter(ImageFilter.GaussianBlur(3)).resize(background.size, Image.Resampling.BILINEAR)
-    return ink - np.asarray(smooth, dtype=np.float32) / 255.0
+        ink = 1.0 - brightness if dark_on_light else brightness
+        return ink - np.median((1.0 - border if dark_on_light else border)[::4])
+    if dark_on_light:
+        paper = _local_background(brightness, ImageFilter.MaxFilter(7))
+        return 1.0 - brightness / np.maximum(paper, 1e-3)
+    return brightness - _local_background(brightness, ImageFilter.MinFilter(7))
+
+
+def _local_background(channel, rank_filter):
+    """A smooth estimate of the background level: strokes removed by a rank filter at low resolution."""
+    image = Image.fromarray((np.clip(channel, 0, 1) * 255).astype(np.uint8))
+    small = image.resize((32, 32), Image.Resampling.BOX).filter(rank_filter)
+    smooth = small.filter(ImageFilter.GaussianBlur(3)).resize(image.size, Image.Resampling.BILINEAR)
+    return np.asarray(smooth, dtype=np.float32) / 255.0
 
 
 def otsu_threshold(values, bins=64):
@@ -110,7 +125,7 @@ def otsu_threshold(values, bins=64):
     mean_low = mass_low / np.maximum(weight_low, 1)
     mean_high = (mass_low[-1] - mass_low) / np.maximum(weight_high, 1)
     between = weight_low * weight_high * (mean_low - mean_high) ** 2
-    return float(levels[np.argmax(between)])
+    return float((np.argmax(between) + 1) / (bins - 1))
 
 
 def _stretch(ink):

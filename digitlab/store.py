@@ -59,7 +59,9 @@ def list_models(model_dir=MODEL_DIR):
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         return []
-    return sorted(p for p in model_dir.glob("*.keras") if not p.name.startswith(".") and p.with_suffix(".json").is_file())
+    return sorted(
+        p for p in model_dir.glob("*.keras") if not p.name.startswith(".") and p.with_suffix(".json").is_file()
+    )
 
 
 def load_card(model_path):
@@ -68,7 +70,9 @@ def load_card(model_path):
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ModelError(f"{card_path}: model card missing or unreadable ({error}). Retrain with: python train.py") from None
+        raise ModelError(
+            f"{card_path}: model card missing or unreadable ({error}). Retrain with: python train.py"
+        ) from None
     if not isinstance(card, dict) or "test_accuracy" not in card:
         raise ModelError(f"{card_path}: not a Digit Lab model card. Retrain with: python train.py")
     return card
@@ -76,7 +80,7 @@ def load_card(model_path):
 
 def load_model(model_path):
     """Load a `.keras` file with `safe_mode=True`, checking that it takes 28×28 digits and gives 10 scores."""
-    import keras
+    from digitlab.tf import keras
 
     model_path = Path(model_path)
     if not model_path.is_file():

@@ -29,7 +29,9 @@ def parse_args(argv):
     which.add_argument("--all", action="store_true", help="train every zoo model in turn")
     parser.add_argument("--epochs", type=positive_int, help="override the recipe's epochs")
     parser.add_argument("--batch-size", type=positive_int, help="override the recipe's batch size")
-    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="folder for NAME.keras and NAME.json (default: model/)")
+    parser.add_argument(
+        "--out", type=Path, default=MODEL_DIR, help="folder for NAME.keras and NAME.json (default: model/)"
+    )
     parser.add_argument("--data", type=Path, help="path to mnist.npz (default: $MNIST_NPZ, then Keras's download)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
@@ -39,8 +41,7 @@ def parse_args(argv):
 
 def build_card(recipe, run, metrics, model, hashes, seed, limit):
     """The model card: where the model comes from, how it was trained and what it measures."""
-    import keras
-    import tensorflow as tf
+    from digitlab.tf import keras, tf
 
     return {
         "name": recipe.name,
@@ -49,7 +50,12 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit):
         "seed_accuracy": recipe.seed_accuracy,
         "parameters": model.count_params(),
         "layers": [
-            {"name": layer.name, "type": type(layer).__name__, "output_shape": str(layer.output.shape), "parameters": layer.count_params()}
+            {
+                "name": layer.name,
+                "type": type(layer).__name__,
+                "output_shape": str(layer.output.shape),
+                "parameters": layer.count_params(),
+            }
             for layer in model.layers
         ],
         "recipe": {
@@ -83,7 +89,12 @@ def train_one(recipe, data, args, hashes):
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     print(f"Training {recipe.name} ({recipe.seed_source})", flush=True)
     run = fit_recipe(
-        recipe, (x_train, y_train), test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+        recipe,
+        (x_train, y_train),
+        test,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
         verbose=1 if sys.stdout.isatty() else 2,
     )
     metrics = evaluate(run.model, *test)
@@ -102,7 +113,9 @@ def raise_keyboard_interrupt(signum, frame):
 
 def main(argv=None):
     args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
     try:
         train, test = load_mnist(args.data)

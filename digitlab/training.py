@@ -3,10 +3,11 @@
 import time
 from dataclasses import dataclass
 
-import keras
 import numpy as np
-import tensorflow as tf
-from keras import layers
+
+from digitlab.tf import keras, tf
+
+layers = keras.layers
 
 AUTOTUNE = tf.data.AUTOTUNE
 

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, field
 
-import keras
-from keras import layers
+from digitlab.tf import keras
+
+layers = keras.layers
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10

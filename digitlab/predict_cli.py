@@ -1,0 +1,95 @@
+"""`python predict.py PATH...`: classify image files and folders of images, in batches."""
+
+import argparse
+import json
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+
+from digitlab.images import ImageReadError, find_images, open_image
+from digitlab.store import ModelError
+
+BATCH = 256
+log = logging.getLogger("digitlab.predict")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Read handwritten digits in image files with a Digit Lab model.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files (PNG, JPEG, BMP, GIF, WebP) or folders")
+    parser.add_argument("--model", help="path to a .keras model (default: the shipped model/cnn.keras)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--top", type=int, default=1, metavar="K", help="also show the K most likely digits (1-10)")
+    parser.add_argument("--verbose", action="store_true", help="log details")
+    args = parser.parse_args(argv)
+    if not 1 <= args.top <= 10:
+        parser.error(f"--top must be between 1 and 10, got {args.top}")
+    return args
+
+
+def read_batch(pool, entries):
+    """Decode a batch of (path, error) entries in the pool; returns (path, pixels or error) pairs."""
+
+    def decode(entry):
+        path, error = entry
+        if error is not None:
+            return path, error
+        try:
+            return path, open_image(path)
+        except ImageReadError as read_error:
+            return path, read_error
+
+    return list(pool.map(decode, entries))
+
+
+def format_human(path, prediction, top):
+    if prediction.digit is None:
+        return f"{path}: no digit found"
+    line = f"{path}: {prediction.digit} ({prediction.confidence:.1%})".replace("%", " %")
+    if top > 1:
+        others = ", ".join(f"{digit} ({p:.1%})".replace("%", " %") for digit, p in prediction.ranked[1:top])
+        line += f"  next: {others}"
+    return line
+
+
+def format_json(path, prediction, top):
+    record = {"file": str(path), **prediction.to_dict()}
+    if top > 1:
+        record["top"] = [{"digit": digit, "probability": p} for digit, p in prediction.ranked[:top]]
+    return json.dumps(record)
+
+
+def classify(classifier, paths, write, top, as_json):
+    """Classify every image under `paths`, writing one line each; returns how many failed."""
+    entries = iter(find_images(paths))
+    failures = 0
+    with ThreadPoolExecutor() as pool:
+        while batch := list(islice(entries, BATCH)):
+            decoded = read_batch(pool, batch)
+            readable = [pixels for _, pixels in decoded if not isinstance(pixels, ImageReadError)]
+            predictions = iter(classifier.predict_many(readable))
+            for path, pixels in decoded:
+                if isinstance(pixels, ImageReadError):
+                    failures += 1
+                    write(
+                        json.dumps({"file": str(path), "error": str(pixels)}) if as_json else f"{path}: error: {pixels}"
+                    )
+                else:
+                    write((format_json if as_json else format_human)(path, next(predictions), top))
+    return failures
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    from digitlab.inference import load_classifier
+
+    try:
+        classifier = load_classifier(args.model)
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    failures = classify(classifier, args.paths, lambda line: print(line, flush=True), args.top, args.json)
+    return 1 if failures else 0

@@ -1,0 +1,126 @@
+"""predict.py through a subprocess, on generated image files of every format and mode."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitlab.store import MODEL_DIR
+from tests.conftest import assert_no_traceback, run_script
+
+MODEL = MODEL_DIR / "mlp-wide.keras"
+
+
+def mnist_digit_picture(mnist, index, size=200, dark_on_light=True):
+    """An MNIST test digit drawn large on a bigger page, as a person's scan would look."""
+    (_, _), (x_test, y_test) = mnist
+    page = Image.new("L", (size + 80, size + 60), 0)
+    page.paste(Image.fromarray(x_test[index]).resize((size, size), Image.Resampling.BICUBIC), (50, 20))
+    pixels = np.asarray(page)
+    return Image.fromarray(255 - pixels if dark_on_light else pixels), int(y_test[index])
+
+
+@pytest.fixture(scope="module")
+def pictures(mnist, tmp_path_factory):
+    """One file per format and mode, each holding a known MNIST digit; returns {path: digit}."""
+    folder = tmp_path_factory.mktemp("pictures")
+    expected = {}
+    variants = [
+        ("a.png", "L", True),
+        ("b.jpg", "RGB", True),
+        ("c.bmp", "RGB", False),
+        ("d.gif", "P", True),
+        ("e.webp", "RGB", True),
+        ("f.png", "RGBA", True),
+        ("g.png", "LA", False),
+    ]
+    for index, (name, mode, dark_on_light) in enumerate(variants):
+        picture, digit = mnist_digit_picture(mnist, index, dark_on_light=dark_on_light)
+        picture.convert(mode).save(folder / name)
+        expected[folder / name] = digit
+    transparent = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    ImageDraw.Draw(transparent).line([(140, 40), (140, 240)], fill=(20, 20, 200, 255), width=18)
+    transparent.save(folder / "h-transparent-1.png")
+    expected[folder / "h-transparent-1.png"] = 1
+    return expected
+
+
+def predict(*args):
+    return run_script("predict.py", "--model", MODEL, *args)
+
+
+def test_every_format_and_mode_is_read(pictures):
+    process = predict("--json", *pictures)
+    assert process.returncode == 0, process.stderr
+    records = [json.loads(line) for line in process.stdout.splitlines()]
+    assert [r["file"] for r in records] == [str(p) for p in pictures]
+    read = {r["file"]: r["digit"] for r in records}
+    correct = sum(read[str(path)] == digit for path, digit in pictures.items())
+    assert correct >= len(pictures) - 1, read
+
+
+def test_json_schema(pictures):
+    path = next(iter(pictures))
+    record = json.loads(predict("--json", path).stdout)
+    assert set(record) == {"file", "digit", "confidence", "probabilities"}
+    assert isinstance(record["digit"], int) and 0 <= record["confidence"] <= 1
+    assert len(record["probabilities"]) == 10 and sum(record["probabilities"]) == pytest.approx(1, abs=1e-5)
+    assert record["confidence"] == max(record["probabilities"])
+
+
+def test_human_output_and_top_k(pictures):
+    path = next(iter(pictures))
+    process = predict("--top", "3", path)
+    assert process.returncode == 0
+    line = process.stdout.strip()
+    assert line.startswith(f"{path}: ") and " %)" in line and line.count(" %)") == 3 and "next:" in line
+
+
+def test_a_folder_is_expanded_in_sorted_order(pictures):
+    folder = next(iter(pictures)).parent
+    process = predict(folder)
+    assert process.returncode == 0
+    assert len(process.stdout.splitlines()) == len(pictures)
+
+
+def test_blank_image_says_no_digit_found(tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (280, 280), "white").save(blank)
+    process = predict(blank)
+    assert process.returncode == 0 and process.stdout.strip() == f"{blank}: no digit found"
+    assert json.loads(predict("--json", blank).stdout)["digit"] is None
+
+
+def test_bad_inputs_are_reported_and_the_good_ones_still_classified(pictures, tmp_path):
+    good = next(iter(pictures))
+    (tmp_path / "text.png").write_text("this is not a picture")
+    (tmp_path / "empty.png").write_bytes(b"")
+    truncated = good.read_bytes()[: len(good.read_bytes()) // 2]
+    (tmp_path / "truncated.png").write_bytes(truncated)
+    empty_folder = tmp_path / "nothing-here"
+    empty_folder.mkdir()
+    bad = [tmp_path / "text.png", tmp_path / "empty.png", tmp_path / "truncated.png", tmp_path / "missing.png", empty_folder]
+    process = predict("--json", good, *bad)
+    assert process.returncode == 1
+    assert_no_traceback(process)
+    records = [json.loads(line) for line in process.stdout.splitlines()]
+    assert records[0]["file"] == str(good) and records[0]["digit"] == pictures[good]
+    assert [r["file"] for r in records[1:]] == [str(p) for p in bad]
+    assert all(set(r) == {"file", "error"} for r in records[1:])
+
+
+@pytest.mark.parametrize("args", [[], ["--top", "0", "x.png"], ["--top", "11", "x.png"], ["--bogus", "x.png"]])
+def test_usage_errors_exit_2(args):
+    process = run_script("predict.py", *args)
+    assert process.returncode == 2 and "usage:" in process.stderr
+    assert_no_traceback(process)
+
+
+def test_a_missing_or_corrupt_model_exits_1_with_the_fix(tmp_path, pictures):
+    corrupt = tmp_path / "broken.keras"
+    corrupt.write_bytes(b"not a model")
+    for model in (tmp_path / "absent.keras", corrupt):
+        process = run_script("predict.py", "--model", model, next(iter(pictures)))
+        assert process.returncode == 1 and str(model) in process.stderr and "python train.py" in process.stderr
+        assert_no_traceback(process)
