@@ -32,4 +32,6 @@ with _stderr_silenced():
     import keras
     import tensorflow as tf
 
+    tf.config.list_physical_devices()  # Probing for GPUs is what prints the CUDA notices.
+
 __all__ = ["keras", "tf"]
