@@ -1,0 +1,24 @@
+"""Digit Lab: draw a digit and a Keras CNN trained on MNIST reads it live. Run: streamlit run app.py"""
+
+import streamlit as st
+
+from digitlab.views import dataset, draw, model_page
+from digitlab.views.models import model_selector
+
+
+def main():
+    """Set up the page, the model selector and the navigation, then run the chosen page."""
+    st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+    page = st.navigation(
+        [
+            st.Page(draw.render, title="Draw", icon=":material/draw:", url_path="draw", default=True),
+            st.Page(dataset.render, title="Dataset", icon=":material/grid_view:", url_path="dataset"),
+            st.Page(model_page.render, title="Model", icon=":material/model_training:", url_path="model"),
+        ]
+    )
+    model_selector()
+    page.run()
+
+
+if __name__ == "__main__":
+    main()

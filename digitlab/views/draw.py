@@ -1,0 +1,133 @@
+"""The Draw page: a canvas read live by the selected model, and a section for uploaded pictures."""
+
+import streamlit as st
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from digitlab.inference import NO_DIGIT
+from digitlab.preprocess import as_array, normalisation_steps
+from digitlab.views.models import selected_classifier
+from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, upscaled, verdict
+
+CANVAS_SIZE = 280
+DEFAULT_STROKE_WIDTH = 18
+CANVAS_GENERATION_KEY = "canvas_generation"
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+THUMBNAIL_SIZE = 240
+
+
+def clear_canvas():
+    """Give the canvas a new key, so that the next run shows a fresh, empty one."""
+    st.session_state[CANVAS_GENERATION_KEY] = st.session_state.get(CANVAS_GENERATION_KEY, 0) + 1
+
+
+def drawing_canvas(stroke_width):
+    """The 280×280 drawing surface, black ink on white; returns the drawing as an RGBA array or None."""
+    # The component can only be imported inside a running app, so the import waits until it is drawn.
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(
+        stroke_width=stroke_width,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=f"canvas-{st.session_state.get(CANVAS_GENERATION_KEY, 0)}",
+    )
+    return result.image_data
+
+
+def live_reading(classifier, drawing):
+    """What the model reads in the drawing: the verdict, the model's view and the probabilities."""
+    prediction = classifier.predict(drawing) if drawing is not None else NO_DIGIT
+    if prediction.digit is None:
+        st.info(DRAW_PROMPT)
+        return
+    verdict_column, view_column = st.columns(2)
+    with verdict_column:
+        verdict(prediction)
+    with view_column:
+        model_view(prediction.model_input)
+    probabilities(prediction)
+    normalisation_explained(drawing)
+
+
+def normalisation_explained(drawing):
+    """The preprocessing stages, from the ink to the centred 28×28 input, in a collapsed expander."""
+    steps = normalisation_steps(drawing)
+    with st.expander("How the drawing becomes the model's input"):
+        stages = [
+            (steps.ink, "Ink found"),
+            (steps.cropped, "Cropped to the ink"),
+            (steps.fitted, "Fitted into 20×20"),
+            (steps.centred, "Centred by mass in 28×28"),
+        ]
+        for column, (picture, caption) in zip(st.columns(len(stages)), stages):
+            column.image(upscaled(picture, 112), caption=caption)
+
+
+def draw_section(classifier):
+    """The canvas with its controls on the left, the live reading on the right."""
+    canvas_column, reading_column = st.columns([1, 1], gap="large")
+    with canvas_column:
+        stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH)
+        drawing = drawing_canvas(stroke_width)
+        st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
+    with reading_column:
+        if classifier is not None:
+            live_reading(classifier, drawing)
+
+
+def open_upload(upload):
+    """A PIL image from an uploaded file, upright and fully decoded, or an error message."""
+    try:
+        image = Image.open(upload)
+        image.load()
+        return ImageOps.exif_transpose(image), None
+    except UnidentifiedImageError:
+        return None, f"{upload.name}: not a picture this app can read (PNG, JPEG, BMP, GIF or WebP)."
+    except Image.DecompressionBombError:
+        return None, f"{upload.name}: too many pixels to open safely; scale the picture down first."
+    except OSError as error:
+        return None, f"{upload.name}: the file is damaged or truncated ({error})."
+
+
+def thumbnail(image):
+    """A small copy of an uploaded picture in a mode the browser can show, whatever the file's mode."""
+    small = Image.fromarray(as_array(image))
+    small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    return small
+
+
+def upload_section(classifier):
+    """Pictures of digits uploaded from files, each read like a drawing."""
+    st.subheader("Upload pictures")
+    uploads = st.file_uploader(
+        "Photos or scans of single digits", type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads"
+    )
+    if not uploads or classifier is None:
+        return
+    opened = [(upload, *open_upload(upload)) for upload in uploads]
+    readable = [(upload, image) for upload, image, error in opened if error is None]
+    for _, _, error in opened:
+        if error is not None:
+            st.error(error)
+    predictions = classifier.predict_many([image for _, image in readable])
+    for (upload, image), prediction in zip(readable, predictions):
+        with st.container(border=True):
+            picture_column, reading_column = st.columns([1, 4], vertical_alignment="center")
+            picture_column.image(thumbnail(image), caption=upload.name, width=120)
+            with reading_column:
+                prediction_row(prediction, no_ink_message="No digit found in this picture.")
+
+
+def render():
+    """The Draw page."""
+    st.title("Draw a digit")
+    st.caption("Draw one digit with the mouse (or a finger); the model reads it each time you lift the pen.")
+    classifier = selected_classifier()
+    draw_section(classifier)
+    st.divider()
+    upload_section(classifier)

@@ -1,0 +1,185 @@
+"""Driving the real app in Chromium: start the server, open pages, draw with the mouse, read the result."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+CANVAS = "canvas.upper-canvas"
+METRIC_VALUE = '[data-testid="stMetricValue"]'
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+TOOLBAR_HOVER_MS = 300
+
+
+def free_port():
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url, process, timeout=60):
+    """Poll Streamlit's health endpoint until it answers ok; fail early if the server died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Streamlit server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not become healthy within {timeout} s")
+
+
+@contextmanager
+def streamlit_server(log_path, env=None):
+    """Run `streamlit run app.py` on a free port, its output in `log_path`; yields the base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def problems_in_log(log_path):
+    """The server log's lines that mention a traceback or an error."""
+    return [line for line in Path(log_path).read_text().splitlines() if "Traceback" in line or "Error" in line]
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, with background chatter switched off."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_for_idle(page, timeout=60_000):
+    """Wait until the app's script is not running."""
+    page.wait_for_selector(APP_IDLE, timeout=timeout)
+
+
+def wait_for_rerun(page, locator, state="visible", timeout=60_000):
+    """Wait for content only the new run produces (`locator` reaching `state`), then for the run to end."""
+    locator.first.wait_for(state=state, timeout=timeout)
+    wait_for_idle(page, timeout)
+
+
+def open_page(browser, url, path="", ready_text=None, timeout=120_000):
+    """A new browser page on the app (`path` e.g. "dataset"), once it has rendered and gone idle."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(f"{url}/{path}", timeout=timeout)
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    if ready_text is not None:
+        page.get_by_text(ready_text).first.wait_for(timeout=timeout)
+    wait_for_idle(page, timeout)
+    return page
+
+
+def canvas_origin(page):
+    """The canvas's top-left corner in page coordinates, after scrolling it into view."""
+    canvas = page.locator(CANVAS)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    return box["x"], box["y"], box["width"]
+
+
+def draw_stroke(page, points, steps=4, release=True):
+    """Draw one stroke through `points`, given in canvas coordinates (0-280), with the mouse."""
+    left, top, width = canvas_origin(page)
+    scale = width / 280
+    to_page = [(left + x * scale, top + y * scale) for x, y in points]
+    page.mouse.move(left + width / 2, top + width / 2)
+    page.wait_for_timeout(TOOLBAR_HOVER_MS)
+    page.mouse.move(*to_page[0])
+    page.mouse.down()
+    for point in to_page[1:]:
+        page.mouse.move(*point, steps=steps)
+    if release:
+        page.mouse.up()
+
+
+def read_prediction(page):
+    """The Prediction metric's value as shown, or None when there is none."""
+    metric = page.locator(METRIC_VALUE)
+    return metric.first.inner_text().strip() if metric.count() else None
+
+
+def draw_digit(page, strokes):
+    """Draw each stroke and wait for the model's verdict; returns the predicted digit as text."""
+    for stroke in strokes:
+        draw_stroke(page, stroke)
+    wait_for_rerun(page, page.locator(METRIC_VALUE))
+    return read_prediction(page)
+
+
+def clear_canvas(page, timeout=60_000):
+    """Press Clear and wait until a fresh canvas has replaced the old one and the prompt is back."""
+    old_canvas = page.locator(CANVAS).element_handle()
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function("(canvas) => !canvas.isConnected", arg=old_canvas, timeout=timeout)
+    page.locator(CANVAS).wait_for(timeout=timeout)
+    wait_for_rerun(page, page.get_by_text("Draw a digit (0–9)"), timeout=timeout)
+
+
+def start_timing(page):
+    """Note in the page when the mouse is next released and when a Prediction metric first shows after it."""
+    page.evaluate(
+        """(selector) => {
+            window.__digitlab = {};
+            document.addEventListener("mouseup", () => {
+                window.__digitlab.up = performance.now();
+                const seen = () => {
+                    if (document.querySelector(selector)) { window.__digitlab.shown = performance.now(); return true; }
+                    return false;
+                };
+                if (seen()) return;
+                const observer = new MutationObserver(() => { if (seen()) observer.disconnect(); });
+                observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+            }, {capture: true, once: true});
+        }""",
+        METRIC_VALUE,
+    )
+
+
+def timed_milliseconds(page, timeout=60_000):
+    """Milliseconds from the mouse-up noted by `start_timing` to the Prediction metric appearing."""
+    page.wait_for_function("() => window.__digitlab && window.__digitlab.shown !== undefined", timeout=timeout)
+    return page.evaluate("() => window.__digitlab.shown - window.__digitlab.up")

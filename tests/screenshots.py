@@ -1,0 +1,83 @@
+"""`python -m tests.screenshots`: save pictures of the three pages into docs/screenshots/ (make screenshots)."""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser import (
+    METRIC_VALUE,
+    ROOT,
+    draw_stroke,
+    launch_chromium,
+    open_page,
+    problems_in_log,
+    streamlit_server,
+    wait_for_idle,
+    wait_for_rerun,
+)
+
+OUT_DIR = ROOT / "docs" / "screenshots"
+FOUR = [[(95, 45), (70, 175), (205, 175)], [(175, 70), (175, 245)]]
+MAIN_CONTENT = '[data-testid="stMain"]'
+
+
+def save_full_page(page, path):
+    """Grow the viewport to the whole height of the app's scrolling content, then take the picture."""
+    page.wait_for_function("() => [...document.images].every((image) => image.complete)")
+    page.wait_for_timeout(500)
+    height = page.evaluate(f"() => document.querySelector('{MAIN_CONTENT}').scrollHeight")
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": height})
+    page.wait_for_timeout(1000)
+    wait_for_idle(page)
+    page.screenshot(path=path)
+
+
+def draw_page(browser, url):
+    """The Draw page with a 4 drawn and read."""
+    page = open_page(browser, url, ready_text="Draw a digit (0–9)")
+    for stroke in FOUR:
+        draw_stroke(page, stroke)
+    wait_for_rerun(page, page.locator(METRIC_VALUE))
+    page.mouse.move(5, 5)
+    page.evaluate(f"() => document.querySelector('{MAIN_CONTENT}').scrollTo(0, 0)")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT_DIR / "draw.png")
+    page.close()
+
+
+def dataset_page(browser, url):
+    """The Dataset page on the test split, as it first opens."""
+    page = open_page(browser, url, "dataset", ready_text="Label 7")
+    save_full_page(page, OUT_DIR / "dataset.png")
+    page.close()
+
+
+def model_page(browser, url):
+    """The Model page of the default model."""
+    page = open_page(browser, url, "model", ready_text="Confusion matrix")
+    page.locator('[data-testid="stVegaLiteChart"]').nth(2).locator("canvas, svg").first.wait_for()
+    save_full_page(page, OUT_DIR / "model.png")
+    page.close()
+
+
+def main():
+    """Start the app on the shipped models (or $DIGITLAB_MODEL_DIR) and photograph each page."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    model_dir = os.environ.get("DIGITLAB_MODEL_DIR") or str(ROOT / "model")
+    log_path = Path(tempfile.mkdtemp()) / "streamlit.log"
+    with streamlit_server(log_path, env={"DIGITLAB_MODEL_DIR": model_dir}) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for photograph in (draw_page, dataset_page, model_page):
+            photograph(browser, url)
+        browser.close()
+    for problem in problems_in_log(log_path):
+        print(f"server log: {problem}", file=sys.stderr)
+    print(f"Screenshots of the app on {model_dir} saved in {OUT_DIR.relative_to(ROOT)}/")
+    return 1 if problems_in_log(log_path) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
