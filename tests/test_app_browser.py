@@ -57,10 +57,11 @@ def model_folder():
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, mnist_file):
     """The app served by Streamlit for this module; its log must stay free of errors."""
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with streamlit_server(log_path, env={"DIGITLAB_MODEL_DIR": str(model_folder())}) as url:
+    env = {"DIGITLAB_MODEL_DIR": str(model_folder()), "MNIST_NPZ": str(mnist_file)}
+    with streamlit_server(log_path, env=env) as url:
         yield url
     problems = problems_in_log(log_path)
     assert not problems, "\n".join(problems)
@@ -135,8 +136,8 @@ def test_uploads_are_read_and_broken_files_reported(browser, app_url):
             {"name": "notes.png", "mimeType": "image/png", "buffer": b"shopping list: milk, eggs"},
         ]
     )
-    wait_for_rerun(page, page.get_by_text("notes.png: not a picture this app can read"))
-    assert page.get_by_text("truncated.png: the file is damaged or truncated").is_visible()
+    wait_for_rerun(page, page.get_by_text("notes.png: not an image"))
+    assert page.get_by_text("truncated.png: corrupt or truncated").is_visible()
     page.locator(METRIC_VALUE).first.wait_for()
     assert read_prediction(page) == "1"
     page.close()

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from digitlab.evaluation import per_class_scores
 from digitlab.store import save_model_and_card
 from digitlab.views import charts
-from digitlab.views.draw import open_upload
+from digitlab.views.draw import read_upload, thumbnail
 from digitlab.views.prediction import upscaled
 from digitlab.zoo import build_mlp_small
 from tests.conftest import ROOT
@@ -159,24 +159,20 @@ def test_model_page_shows_the_card_and_the_zoo(app_env):
     assert len(at.dataframe) == 4
 
 
-def test_open_upload_reads_pictures_and_names_broken_files(monkeypatch):
+def uploaded(name, data):
+    """A file-like object as st.file_uploader hands it over."""
+    upload = io.BytesIO(data)
+    upload.name = name
+    return upload
+
+
+def test_read_upload_reads_pictures_and_names_broken_files():
     picture = io.BytesIO()
-    Image.new("L", (40, 40), 255).save(picture, format="PNG")
-    picture.name = "white.png"
-    image, error = open_upload(picture)
-    assert error is None and image.size == (40, 40)
-
-    truncated = io.BytesIO(picture.getvalue()[:60])
-    truncated.name = "cut.png"
-    assert open_upload(truncated)[1].startswith("cut.png: the file is damaged or truncated")
-
-    text = io.BytesIO(b"not a picture at all")
-    text.name = "notes.png"
-    assert open_upload(text)[1].startswith("notes.png: not a picture this app can read")
-
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
-    picture.seek(0)
-    assert "too many pixels" in open_upload(picture)[1]
+    Image.new("L", (40, 30), 255).save(picture, format="PNG")
+    pixels, error = read_upload(uploaded("white.png", picture.getvalue()))
+    assert error is None and pixels.shape == (30, 40)
+    assert read_upload(uploaded("cut.png", picture.getvalue()[:60]))[1].startswith("cut.png: corrupt or truncated")
+    assert read_upload(uploaded("notes.png", b"not a picture"))[1].startswith("notes.png: not an image")
 
 
 def test_probability_chart_highlights_the_winner():
@@ -212,7 +208,9 @@ def test_upscaled_keeps_pixels_sharp():
 
 @pytest.mark.parametrize("mode", ["1", "P", "LA", "CMYK", "I;16", "F"])
 def test_thumbnail_shows_any_picture_mode_small(mode):
-    from digitlab.views.draw import thumbnail
-
-    small = thumbnail(Image.new("L", (900, 600), 200).convert(mode))
-    assert small.mode in ("L", "RGB", "RGBA") and max(small.size) == 240
+    picture = io.BytesIO()
+    image = Image.new("L", (900, 600), 200).convert(mode)
+    image.save(picture, format="TIFF")
+    pixels, error = read_upload(uploaded(f"{mode}.tiff", picture.getvalue()))
+    small = thumbnail(pixels)
+    assert error is None and small.mode in ("L", "RGB", "RGBA") and max(small.size) == 240

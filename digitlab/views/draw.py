@@ -1,10 +1,12 @@
 """The Draw page: a canvas read live by the selected model, and a section for uploaded pictures."""
 
+import numpy as np
 import streamlit as st
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
-from digitlab.preprocess import as_array, normalisation_steps
+from digitlab.preprocess import normalisation_steps
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, upscaled, verdict
 
@@ -80,23 +82,19 @@ def draw_section(classifier):
             live_reading(classifier, drawing)
 
 
-def open_upload(upload):
-    """A PIL image from an uploaded file, upright and fully decoded, or an error message."""
+def read_upload(upload):
+    """An uploaded file's pixels, or None and a line saying why the file cannot be read."""
     try:
-        image = Image.open(upload)
-        image.load()
-        return ImageOps.exif_transpose(image), None
-    except UnidentifiedImageError:
-        return None, f"{upload.name}: not a picture this app can read (PNG, JPEG, BMP, GIF or WebP)."
-    except Image.DecompressionBombError:
-        return None, f"{upload.name}: too many pixels to open safely; scale the picture down first."
-    except OSError as error:
-        return None, f"{upload.name}: the file is damaged or truncated ({error})."
+        return open_image(upload), None
+    except ImageReadError as error:
+        return None, f"{upload.name}: {error}."
 
 
-def thumbnail(image):
-    """A small copy of an uploaded picture in a mode the browser can show, whatever the file's mode."""
-    small = Image.fromarray(as_array(image))
+def thumbnail(pixels):
+    """A small copy of an uploaded picture's pixels, for showing beside its reading."""
+    if pixels.dtype != np.uint8:
+        pixels = (np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
+    small = Image.fromarray(pixels)
     small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
     return small
 
@@ -109,16 +107,16 @@ def upload_section(classifier):
     )
     if not uploads or classifier is None:
         return
-    opened = [(upload, *open_upload(upload)) for upload in uploads]
-    readable = [(upload, image) for upload, image, error in opened if error is None]
+    opened = [(upload, *read_upload(upload)) for upload in uploads]
+    readable = [(upload, pixels) for upload, pixels, error in opened if error is None]
     for _, _, error in opened:
         if error is not None:
             st.error(error)
-    predictions = classifier.predict_many([image for _, image in readable])
-    for (upload, image), prediction in zip(readable, predictions):
+    predictions = classifier.predict_many([pixels for _, pixels in readable])
+    for (upload, pixels), prediction in zip(readable, predictions):
         with st.container(border=True):
             picture_column, reading_column = st.columns([1, 4], vertical_alignment="center")
-            picture_column.image(thumbnail(image), caption=upload.name, width=120)
+            picture_column.image(thumbnail(pixels), caption=upload.name, width=120)
             with reading_column:
                 prediction_row(prediction, no_ink_message="No digit found in this picture.")
 
