@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.preprocess import to_mnist
-from digitlab.store import MODEL_DIR, load_card, load_model
+from digitlab.store import MODEL_DIR, load_matching_card, load_model
 from digitlab.zoo import DEFAULT_ARCH
 
 BATCH_SIZE = 256
@@ -92,4 +92,4 @@ def load_classifier(path=None):
     """Load a model (default: the shipped `model/cnn.keras`) and its card as a Classifier."""
     path = Path(path) if path else default_model_path()
     model = load_model(path)
-    return Classifier(model, load_card(path), path)
+    return Classifier(model, load_matching_card(path), path)

@@ -78,6 +78,17 @@ def load_card(model_path):
     return card
 
 
+def load_matching_card(model_path):
+    """The card of a model file, checked to describe exactly that file (by its SHA-256)."""
+    card = load_card(model_path)
+    if card.get("model_sha256") != file_sha256(model_path):
+        raise ModelError(
+            f"{Path(model_path).with_suffix('.json')}: this card describes a different model file than "
+            f"{Path(model_path).name}. Retrain with: python train.py --arch {card.get('name', Path(model_path).stem)}"
+        )
+    return card
+
+
 def load_model(model_path):
     """Load a `.keras` file with `safe_mode=True`, checking that it takes 28×28 digits and gives 10 scores."""
     from digitlab.tf import keras

@@ -1,7 +1,11 @@
 """predict.py through a subprocess, on generated image files of every format and mode."""
 
 import json
+import shutil
+import struct
+import zlib
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -44,6 +48,17 @@ def pictures(mnist, tmp_path_factory):
     transparent.save(folder / "h-transparent-1.png")
     expected[folder / "h-transparent-1.png"] = 1
     return expected
+
+
+def png_header_only(width, height):
+    """The start of a PNG that claims to be `width`×`height` pixels: a decompression bomb's shape."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
 
 
 def predict(*args):
@@ -98,9 +113,12 @@ def test_bad_inputs_are_reported_and_the_good_ones_still_classified(pictures, tm
     (tmp_path / "empty.png").write_bytes(b"")
     truncated = good.read_bytes()[: len(good.read_bytes()) // 2]
     (tmp_path / "truncated.png").write_bytes(truncated)
+    (tmp_path / "bomb.png").write_bytes(png_header_only(30000, 30000))
+    (tmp_path / "drawing.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     empty_folder = tmp_path / "nothing-here"
     empty_folder.mkdir()
-    bad = [tmp_path / "text.png", tmp_path / "empty.png", tmp_path / "truncated.png", tmp_path / "missing.png", empty_folder]
+    names = ["text.png", "empty.png", "truncated.png", "missing.png", "bomb.png", "drawing.svg", "nothing-here"]
+    bad = [tmp_path / name for name in names]
     process = predict("--json", good, *bad)
     assert process.returncode == 1
     assert_no_traceback(process)
@@ -108,12 +126,32 @@ def test_bad_inputs_are_reported_and_the_good_ones_still_classified(pictures, tm
     assert records[0]["file"] == str(good) and records[0]["digit"] == pictures[good]
     assert [r["file"] for r in records[1:]] == [str(p) for p in bad]
     assert all(set(r) == {"file", "error"} for r in records[1:])
+    errors = {r["file"].rsplit("/", 1)[-1]: r["error"] for r in records[1:]}
+    assert "too large" in errors["bomb.png"] and "no such file" in errors["missing.png"]
+    assert "folder holds no images" in errors["nothing-here"] and "not an image" in errors["drawing.svg"]
 
 
 @pytest.mark.parametrize("args", [[], ["--top", "0", "x.png"], ["--top", "11", "x.png"], ["--bogus", "x.png"]])
 def test_usage_errors_exit_2(args):
     process = run_script("predict.py", *args)
     assert process.returncode == 2 and "usage:" in process.stderr
+    assert_no_traceback(process)
+
+
+def test_a_card_that_does_not_match_its_model_is_refused(tmp_path, pictures):
+    shutil.copy(MODEL, tmp_path / "mlp-wide.keras")
+    card = json.loads(MODEL.with_suffix(".json").read_text())
+    (tmp_path / "mlp-wide.json").write_text(json.dumps({**card, "model_sha256": "0" * 64}))
+    process = run_script("predict.py", "--model", tmp_path / "mlp-wide.keras", next(iter(pictures)))
+    assert process.returncode == 1 and "describes a different model file" in process.stderr
+    assert_no_traceback(process)
+
+
+def test_a_model_with_the_wrong_input_shape_is_refused(tmp_path, pictures):
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "odd.keras")
+    process = run_script("predict.py", "--model", tmp_path / "odd.keras", next(iter(pictures)))
+    assert process.returncode == 1 and "a digit model takes" in process.stderr
     assert_no_traceback(process)
 
 
