@@ -6,7 +6,7 @@ import streamlit as st
 
 from digitlab.store import ModelError
 from digitlab.views import resources
-from digitlab.zoo import DEFAULT_ARCH
+from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
 SELECTED_MODEL_KEY = "selected_model"
 
@@ -55,6 +55,8 @@ def selected_classifier():
     try:
         return resources.classifier(path, resources.file_version(path))
     except (ModelError, OSError) as error:
-        st.error(f"The model **{Path(path).stem}** cannot be used: {error}")
-        st.info("Fix it by retraining: `python train.py --arch NAME` (or `python train.py --all`), then reload.")
+        name = Path(path).stem
+        retrain = f"python train.py --arch {name}" if name in RECIPES else "python train.py --all"
+        st.error(f"The model **{name}** cannot be used: {error}")
+        st.info(f"Fix it by retraining it with `{retrain}`, then reload this page. Other models still work.")
         return None
