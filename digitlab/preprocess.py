@@ -46,38 +46,40 @@ def normalisation_steps(image):
     return Steps(ink, cropped, fitted, centre_by_mass(fitted))
 
 
-def as_array(image):
-    """A NumPy array from a PIL image (any mode) or an array; palette and odd modes become RGBA."""
+def as_picture(image):
+    """A PIL image in mode L, RGB or RGBA from a PIL image of any mode or an 8-bit or float array."""
     if isinstance(image, Image.Image):
-        if image.mode not in ("L", "RGB", "RGBA"):
-            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
-        return np.asarray(image)
+        if image.mode in ("L", "RGB", "RGBA"):
+            return image
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+        return image.convert("RGBA" if has_alpha else "RGB")
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or min(array.shape[:2]) < 1:
         raise ValueError(f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
-    return array
+    return Image.fromarray(to_bytes(array))
 
 
-def to_unit_range(array):
-    """Integers are read as 0-255; floats already in [0, 1] stay, floats in [0, 255] are scaled."""
-    is_byte_range = np.issubdtype(array.dtype, np.integer) or (array.size and array.max() > 1.0)
-    array = array.astype(np.float32)
-    return np.clip(array / 255.0, 0.0, 1.0) if is_byte_range else np.clip(array, 0.0, 1.0)
+def to_bytes(array):
+    """uint8 pixels from integers (read as 0-255), booleans, or floats (in [0, 1], or [0, 255] if larger)."""
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    scale = 255.0 if array.dtype.kind in "fb" and array.size and array.max() <= 1.0 else 1.0
+    return np.clip(np.rint(array.astype(np.float32) * scale), 0, 255).astype(np.uint8)
 
 
 def ink_map(image):
     """Ink strength per pixel in [0, 1]: polarity read from the border, uneven lighting removed."""
-    pixels = to_unit_range(as_array(image))
-    if pixels.ndim == 3 and pixels.shape[2] == 4 and _border(pixels[..., 3]).mean() < 0.5:
-        return _stretch(pixels[..., 3])  # Transparent background: the ink lives in the alpha channel.
-    if pixels.ndim == 3:
-        rgb = pixels[..., :3]
-        if pixels.shape[2] == 4 and pixels[..., 3].min() < 1.0:
-            rgb = rgb * pixels[..., 3:] + (1.0 - pixels[..., 3:])  # Composite onto white.
-        pixels = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return _stretch(_ink_from_brightness(pixels))
+    picture = as_picture(image)
+    if picture.mode == "RGBA":
+        alpha = np.asarray(picture.getchannel("A"))
+        if _border(alpha).mean() < 128:
+            return _stretch(alpha.astype(np.float32) / 255.0)  # Transparent background: ink is in alpha.
+        if alpha.min() < 255:
+            picture = Image.alpha_composite(Image.new("RGBA", picture.size, "white"), picture)
+    brightness = np.asarray(picture.convert("L"), dtype=np.float32) / 255.0
+    return _stretch(_ink_from_brightness(brightness))
 
 
 def _border(channel):
@@ -130,13 +132,12 @@ def otsu_threshold(values, bins=64):
 
 def _stretch(ink):
     """Scale so that solid ink reads 1, then clip faint noise below half of Otsu's threshold."""
-    ink = np.clip(ink, 0.0, 1.0)
     peak = float(ink.max()) if ink.size else 0.0
     if peak < 0.05:
         return np.zeros_like(ink)
-    ink = np.minimum(ink / (0.9 * peak), 1.0)
+    ink = np.clip(ink / (0.9 * peak), 0.0, 1.0)
     floor = 0.5 * otsu_threshold(ink[::2, ::2])
-    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0, out=ink)
 
 
 def ink_bounding_box(ink):

@@ -13,7 +13,7 @@ def render_on_canvas(digit, rng, canvas=CANVAS):
     """Draw a 28×28 MNIST digit onto a white RGBA canvas at a random size, place and pen width."""
     side = int(rng.integers(canvas // 5, canvas - 20))
     ink = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
-    pen_change = int(rng.integers(-1, 3)) * max(1, side // 40)
+    pen_change = int(rng.integers(-1, 3)) * max(1, side // 60)
     if pen_change:
         size = 2 * abs(pen_change) + 1
         ink = ink.filter(ImageFilter.MaxFilter(size) if pen_change > 0 else ImageFilter.MinFilter(size))

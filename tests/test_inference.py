@@ -50,9 +50,9 @@ def test_predict_many_equals_predict_one_by_one(classifier, mnist):
 
 
 def test_rendered_canvases_are_read_as_well_as_the_raw_digits(classifier, mnist):
-    """1000 MNIST test digits drawn onto 280×280 canvases at random size, place and pen width."""
+    """2000 MNIST test digits drawn onto 280×280 canvases at random size, place and pen width."""
     (_, _), (x_test, y_test) = mnist
-    digits, labels = x_test[:1000], y_test[:1000]
+    digits, labels = x_test[:2000], y_test[:2000]
     raw_accuracy = np.mean(np.argmax(classifier.probabilities(digits / 255.0), axis=1) == labels)
     rng = np.random.default_rng(0)
     canvases = [render_on_canvas(digit, rng) for digit in digits]
