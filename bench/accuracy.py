@@ -49,9 +49,7 @@ def main():
     for path in list_models(MODEL_DIR):
         classifier = load_classifier(path)
         table[path.stem] = {name: accuracy(classifier, inputs, labels) for name, (inputs, labels) in sets.items()}
-    print_table(
-        ["model", *sets], [[name, *(f"{row[s]:.2%}" for s in sets)] for name, row in table.items()]
-    )
+    print_table(["model", *sets], [[name, *(f"{row[s]:.2%}" for s in sets)] for name, row in table.items()])
     write_result("accuracy", {"sets": {name: len(labels) for name, (_, labels) in sets.items()}, "accuracy": table})
 
 

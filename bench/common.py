@@ -29,7 +29,10 @@ def timings_ms(function, repeats, warmup=20):
 
 
 def summary(samples):
-    return {"p50_ms": round(float(np.percentile(samples, 50)), 3), "p95_ms": round(float(np.percentile(samples, 95)), 3)}
+    return {
+        "p50_ms": round(float(np.percentile(samples, 50)), 3),
+        "p95_ms": round(float(np.percentile(samples, 95)), 3),
+    }
 
 
 def print_table(header, rows):

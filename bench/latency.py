@@ -33,7 +33,9 @@ def main():
         "model (compiled call, 1×28×28)": timings_ms(lambda: classifier.probabilities(batch), args.repeats),
         "total: load_classifier().predict(canvas)": timings_ms(lambda: classifier.predict(canvas), args.repeats),
         "reference: model(x) direct call": timings_ms(lambda: classifier.model(batch, training=False), args.repeats),
-        "reference: model.predict(x)": timings_ms(lambda: classifier.model.predict(batch, verbose=0), args.repeats // 3),
+        "reference: model.predict(x)": timings_ms(
+            lambda: classifier.model.predict(batch, verbose=0), args.repeats // 3
+        ),
     }
     results = {name: summary(samples) for name, samples in rows.items()}
     total, reference = results["total: load_classifier().predict(canvas)"], results["reference: model.predict(x)"]

@@ -35,7 +35,9 @@ def main():
         started = time.perf_counter()
         process = subprocess.run(
             [sys.executable, str(ROOT / "predict.py"), "--json", "--model", str(args.model), folder],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - started
     records = [json.loads(line) for line in process.stdout.splitlines()]
@@ -50,8 +52,10 @@ def main():
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"USPS test through predict.py: {correct}/{len(labels)} = {result['accuracy']:.2%} "
-          f"({result['model']}, predict.py took {seconds:.1f} s)")
+    print(
+        f"USPS test through predict.py: {correct}/{len(labels)} = {result['accuracy']:.2%} "
+        f"({result['model']}, predict.py took {seconds:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

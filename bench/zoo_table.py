@@ -1,6 +1,6 @@
 """Print the README's zoo table from the model cards in model/ (figures measured by train.py).
 
-    python bench/zoo_table.py
+python bench/zoo_table.py
 """
 
 from common import ROOT  # noqa: F401  (puts the project on sys.path)
