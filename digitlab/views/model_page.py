@@ -100,7 +100,10 @@ def zoo_table():
     st.dataframe(
         rows.sort_values("test accuracy", ascending=False),
         hide_index=True,
-        column_config={"test accuracy": st.column_config.NumberColumn(format="%.2f %%")},
+        column_config={
+            "test accuracy": st.column_config.NumberColumn(format="%.2f %%"),
+            "seed figure": st.column_config.TextColumn(width="medium"),
+        },
     )
 
 
