@@ -62,10 +62,11 @@ def _download_with_keras():
             )
         )
     except Exception as error:
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         raise DatasetError(
-            f"MNIST is not on this machine and could not be downloaded ({type(error).__name__}). "
-            f"Point {ENV_VAR} at a copy of mnist.npz, e.g. {ENV_VAR}=../shared/data/mnist.npz, "
-            "or pass --data PATH."
+            f"MNIST is not on this machine and could not be downloaded ({reason}). "
+            f"Set {ENV_VAR} to the path of a copy of mnist.npz, e.g. {ENV_VAR}=../shared/data/mnist.npz "
+            "(train.py also takes --data PATH)."
         ) from None
 
 

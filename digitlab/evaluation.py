@@ -2,20 +2,25 @@
 
 import numpy as np
 
-from digitlab.tf import tf
+from digitlab.tf import keras, tf
 from digitlab.training import make_dataset
 from digitlab.zoo import NUM_CLASSES
 
 
 def evaluate(model, images, labels, batch_size=1000):
-    """Keras's loss and accuracy plus the confusion matrix and per-class precision, recall and F1."""
-    dataset = make_dataset(images, labels, batch_size)
-    loss, accuracy = model.evaluate(dataset, verbose=0)
-    predicted = np.argmax(model.predict(dataset, verbose=0), axis=1)
+    """Keras's loss and accuracy plus the confusion matrix and per-class precision, recall and F1.
+
+    Works on uncompiled models (as shipped, without optimizer state): one prediction pass.
+    """
+    probabilities = model.predict(make_dataset(images, labels, batch_size), verbose=0)
+    predicted = np.argmax(probabilities, axis=1)
+    loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
+    accuracy = keras.metrics.SparseCategoricalAccuracy()
+    accuracy.update_state(labels, probabilities)
     confusion = tf.math.confusion_matrix(labels, predicted, num_classes=NUM_CLASSES).numpy()
     return {
         "test_loss": float(loss),
-        "test_accuracy": float(accuracy),
+        "test_accuracy": float(accuracy.result()),
         "confusion_matrix": confusion.tolist(),
         "per_class": per_class_scores(confusion),
     }

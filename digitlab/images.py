@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 MAX_SIDE = 1024  # Larger pictures are shrunk first; a digit needs far fewer pixels than a photo has.
@@ -23,6 +23,7 @@ def open_image(source):
             image.draft("L", (MAX_SIDE, MAX_SIDE))
             image.seek(0)
             image.load()
+            image = ImageOps.exif_transpose(image)  # Phone photos are stored sideways with a rotation tag.
             if max(image.size) > MAX_SIDE:
                 image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
             return _as_pixels(image)

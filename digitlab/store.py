@@ -24,6 +24,13 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
+def without_optimizer(model):
+    """A copy of `model` with the same weights and no optimizer state: a third of the file size for Adam."""
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def save_model_and_card(model, card, out_dir):
     """Write `NAME.keras` and `NAME.json` into `out_dir` so that an interruption never leaves half a file.
 

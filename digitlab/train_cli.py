@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from digitlab.data import DatasetError, array_hashes, load_mnist
-from digitlab.store import MODEL_DIR, save_model_and_card
+from digitlab.store import MODEL_DIR, save_model_and_card, without_optimizer
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
 log = logging.getLogger("digitlab.train")
@@ -99,7 +99,7 @@ def train_one(recipe, data, args, hashes):
     )
     metrics = evaluate(run.model, *test)
     card = build_card(recipe, run, metrics, run.model, hashes, args.seed, args.limit)
-    path = save_model_and_card(run.model, card, args.out)
+    path = save_model_and_card(without_optimizer(run.model), card, args.out)
     print(
         f"{recipe.name}: test accuracy {metrics['test_accuracy']:.2%} (seed: {recipe.seed_figure}), "
         f"trained in {run.seconds:.0f} s → {path}",

@@ -21,7 +21,7 @@ def drawing(points, box, pen=18, size=280, ink="black", paper="white", mode="RGB
 def test_output_is_28x28_in_unit_range_with_mass_at_the_centre():
     result = to_mnist(np.asarray(drawing(SEVEN, (60, 40, 180))))
     assert result.shape == (28, 28) and result.dtype == np.float32
-    assert 0.0 <= result.min() and result.max() <= 1.0 and result.max() > 0.9
+    assert result.min() >= 0.0 and result.max() <= 1.0 and result.max() > 0.9
     rows, cols = np.indices(result.shape)
     assert abs((result * rows).sum() / result.sum() - 14) < 0.75
     assert abs((result * cols).sum() / result.sum() - 14) < 0.75
