@@ -48,9 +48,12 @@ lint: install
 screenshots: install chromium
 	$(PY) -m tests.screenshots
 
-bench: install
+bench: install chromium
+	$(PY) bench/zoo_table.py
 	$(PY) bench/accuracy.py
+	$(PY) bench/usps.py
 	$(PY) bench/latency.py
+	$(PY) bench/browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
