@@ -1,5 +1,6 @@
 """Driving the real app in Chromium: start the server, open pages, draw with the mouse, read the result."""
 
+import math
 import os
 import socket
 import subprocess
@@ -23,6 +24,27 @@ CANVAS = "canvas.upper-canvas"
 METRIC_VALUE = '[data-testid="stMetricValue"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TOOLBAR_HOVER_MS = 300
+
+
+def arc(centre_x, centre_y, radius_x, radius_y, start, end, steps=16):
+    """Points along an ellipse from angle `start` to `end` in degrees (0 = top, growing clockwise)."""
+    angles = [math.radians(start + (end - start) * step / steps) for step in range(steps + 1)]
+    return [(centre_x + radius_x * math.sin(a), centre_y - radius_y * math.cos(a)) for a in angles]
+
+
+# One single-stroke drawing per digit, in canvas coordinates (0-280); each is read correctly on its own.
+DIGITS = {
+    "0": [arc(140, 140, 60, 95, 0, 360, 24)],
+    "1": [[(140, 40), (140, 240)]],
+    "2": [arc(140, 95, 55, 50, -70, 120, 10) + [(85, 235), (210, 235)]],
+    "3": [arc(135, 90, 55, 45, -70, 160, 10) + arc(135, 185, 60, 50, -20, 220, 12)],
+    "4": [[(170, 240), (170, 40), (70, 170), (220, 170)]],
+    "5": [[(200, 45), (95, 45), (88, 125)] + arc(135, 170, 62, 55, -60, 220, 14)],
+    "6": [[(180, 40), (120, 90), (90, 160)] + arc(140, 185, 52, 50, -90, 270, 18)],
+    "7": [[(70, 50), (210, 50), (120, 240)]],
+    "8": [arc(140, 90, 45, 45, 180, -180, 16) + arc(140, 185, 55, 50, 0, 360, 18)[1:]],
+    "9": [arc(140, 95, 50, 50, 90, 450, 18) + [(190, 95), (185, 240)]],
+}
 
 
 def free_port():
@@ -121,12 +143,17 @@ def canvas_origin(page):
     return box["x"], box["y"], box["width"]
 
 
-def draw_stroke(page, points, steps=4, release=True):
-    """Draw one stroke through `points`, given in canvas coordinates (0-280), with the mouse."""
+def to_page_points(page, points):
+    """`points` in canvas coordinates (0-280) as page coordinates, and the canvas's centre."""
     left, top, width = canvas_origin(page)
     scale = width / 280
-    to_page = [(left + x * scale, top + y * scale) for x, y in points]
-    page.mouse.move(left + width / 2, top + width / 2)
+    return [(left + x * scale, top + y * scale) for x, y in points], (left + width / 2, top + width / 2)
+
+
+def draw_stroke(page, points, steps=4, release=True):
+    """Draw one stroke through `points`, given in canvas coordinates (0-280), with the mouse."""
+    to_page, centre = to_page_points(page, points)
+    page.mouse.move(*centre)
     page.wait_for_timeout(TOOLBAR_HOVER_MS)
     page.mouse.move(*to_page[0])
     page.mouse.down()
