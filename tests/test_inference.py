@@ -63,3 +63,15 @@ def test_rendered_canvases_are_read_as_well_as_the_raw_digits(classifier, mnist)
 def test_a_missing_model_raises_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="python train.py"):
         load_classifier(tmp_path / "none.keras")
+
+
+def test_fifty_strokes_of_scribble_still_give_an_answer(classifier):
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(7)
+    canvas = Image.new("RGBA", (280, 280), "white")
+    pen = ImageDraw.Draw(canvas)
+    for _ in range(50):
+        pen.line([tuple(int(v) for v in rng.integers(0, 280, 2)) for _ in range(4)], fill="black", width=12)
+    result = classifier.predict(np.asarray(canvas))
+    assert result.digit in range(10) and result.model_input.shape == (28, 28)
