@@ -14,7 +14,6 @@ from tests.browser import (
     ROOT,
     clear_canvas,
     draw_digit,
-    launch_chromium,
     open_page,
     problems_in_log,
     read_prediction,
@@ -23,7 +22,6 @@ from tests.browser import (
 )
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 ONE = [[(140, 40), (140, 240)]]
 SEVEN = [[(70, 50), (210, 50), (120, 240)]]
@@ -60,14 +58,6 @@ def app_url(tmp_path_factory, mnist_file):
         yield url
     problems = problems_in_log(log_path)
     assert not problems, "\n".join(problems)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

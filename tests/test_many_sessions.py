@@ -9,7 +9,6 @@ from tests.browser import (
     TOOLBAR_HOVER_MS,
     clear_canvas,
     draw_digit,
-    launch_chromium,
     open_page,
     problems_in_log,
     read_prediction,
@@ -21,7 +20,6 @@ from tests.browser import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 READY_TEXT = "Draw a digit (0–9)"
 TIMEOUT_MS = 120_000
@@ -35,14 +33,6 @@ def server(tmp_path_factory, mnist_file):
         yield url, log_path
     problems = problems_in_log(log_path)
     assert not problems, "\n".join(problems)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
