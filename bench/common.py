@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import os
 import platform
 import sys
 import time
@@ -45,8 +46,8 @@ def write_result(name, result):
     """Save `result` with the date and machine as bench/results/NAME.json."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         **result,
     }
     path = RESULTS / f"{name}.json"

@@ -75,7 +75,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit):
         "strategy": run.strategy,
         "dataset_sha256": hashes,
         "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "random_seed": seed,
     }
 
