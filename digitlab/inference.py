@@ -67,9 +67,16 @@ class Classifier:
         """Read one picture: a PIL image or an (H, W), (H, W, 3) or (H, W, 4) array of any size."""
         return self.predict_many([image])[0]
 
+    def predict_model_input(self, model_input):
+        """Read an already normalised 28×28 input (as from `to_mnist`); None gives NO_DIGIT."""
+        return self.predict_model_inputs([model_input])[0]
+
     def predict_many(self, images):
         """Read many pictures with one model call per batch."""
-        inputs = [to_mnist(image) for image in images]
+        return self.predict_model_inputs([to_mnist(image) for image in images])
+
+    def predict_model_inputs(self, inputs):
+        """Read many normalised 28×28 inputs (None where there was no ink) with one model call per batch."""
         found = [i for i, model_input in enumerate(inputs) if model_input is not None]
         scores = self.probabilities([inputs[i] for i in found])
         results = [NO_DIGIT] * len(inputs)

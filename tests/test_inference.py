@@ -75,3 +75,14 @@ def test_fifty_strokes_of_scribble_still_give_an_answer(classifier):
         pen.line([tuple(int(v) for v in rng.integers(0, 280, 2)) for _ in range(4)], fill="black", width=12)
     result = classifier.predict(np.asarray(canvas))
     assert result.digit in range(10) and result.model_input.shape == (28, 28)
+
+
+def test_a_normalised_input_reads_the_same_as_its_picture(classifier, mnist):
+    from digitlab.preprocess import to_mnist
+
+    (_, _), (x_test, _) = mnist
+    picture = render_on_canvas(x_test[5], np.random.default_rng(2))
+    direct, from_input = classifier.predict(picture), classifier.predict_model_input(to_mnist(picture))
+    assert direct.digit == from_input.digit
+    np.testing.assert_allclose(direct.probabilities, from_input.probabilities, atol=1e-6)
+    assert classifier.predict_model_input(None).digit is None

@@ -1,12 +1,11 @@
 """The Draw page: a canvas read live by the selected model, and a section for uploaded pictures."""
 
-import numpy as np
 import streamlit as st
 from PIL import Image
 
 from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
-from digitlab.preprocess import normalisation_steps
+from digitlab.preprocess import normalisation_steps, to_bytes
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, upscaled, verdict
 
@@ -43,7 +42,8 @@ def drawing_canvas(stroke_width):
 
 def live_reading(classifier, drawing):
     """What the model reads in the drawing: the verdict, the model's view and the probabilities."""
-    prediction = classifier.predict(drawing) if drawing is not None else NO_DIGIT
+    steps = normalisation_steps(drawing) if drawing is not None else None
+    prediction = classifier.predict_model_input(steps.centred) if steps is not None else NO_DIGIT
     if prediction.digit is None:
         st.info(DRAW_PROMPT)
         return
@@ -53,12 +53,11 @@ def live_reading(classifier, drawing):
     with view_column:
         model_view(prediction.model_input)
     probabilities(prediction)
-    normalisation_explained(drawing)
+    normalisation_explained(steps)
 
 
-def normalisation_explained(drawing):
+def normalisation_explained(steps):
     """The preprocessing stages, from the ink to the centred 28×28 input, in a collapsed expander."""
-    steps = normalisation_steps(drawing)
     with st.expander("How the drawing becomes the model's input"):
         stages = [
             (steps.ink, "Ink found"),
@@ -92,9 +91,7 @@ def read_upload(upload):
 
 def thumbnail(pixels):
     """A small copy of an uploaded picture's pixels, for showing beside its reading."""
-    if pixels.dtype != np.uint8:
-        pixels = (np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8)
-    small = Image.fromarray(pixels)
+    small = Image.fromarray(to_bytes(pixels))
     small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
     return small
 
