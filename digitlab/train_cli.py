@@ -80,7 +80,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit):
     }
 
 
-def train_one(recipe, data, args, hashes):
+def train_one(recipe, data, args, hashes, stopper):
     from digitlab.evaluation import evaluate
     from digitlab.training import fit_recipe
 
@@ -95,8 +95,11 @@ def train_one(recipe, data, args, hashes):
         epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
+        callbacks=[stopper],
         verbose=1 if sys.stdout.isatty() else 2,
     )
+    if stopper.requested:
+        raise KeyboardInterrupt
     metrics = evaluate(run.model, *test)
     card = build_card(recipe, run, metrics, run.model, hashes, args.seed, args.limit)
     path = save_model_and_card(without_optimizer(run.model), card, args.out)
@@ -126,8 +129,13 @@ def main(argv=None):
     names = list(RECIPES) if args.all else [args.arch]
     current = names[0]
     try:
+        from digitlab.training import StopOnSignal
+
+        stopper = StopOnSignal()
+        signal.signal(signal.SIGINT, stopper.handle)
+        signal.signal(signal.SIGTERM, stopper.handle)
         for current in names:
-            train_one(RECIPES[current], (train, test), args, hashes)
+            train_one(RECIPES[current], (train, test), args, hashes, stopper)
     except KeyboardInterrupt:
         print(f"\nInterrupted: {args.out / current}.keras and its card are unchanged.", file=sys.stderr)
         return 130

@@ -25,6 +25,32 @@ class TrainingRun:
     strategy: str
 
 
+class StopOnSignal(keras.callbacks.Callback):
+    """Ctrl-C or SIGTERM while fitting ends `fit` after the current batch instead of inside TensorFlow.
+
+    An exception raised in the middle of a training step can leave TensorFlow's input threads
+    running while Python shuts down, which may abort the process. Outside `fit` the signal
+    interrupts at once, as usual. `requested` tells the caller that the run must not be saved.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.requested = False
+        self.fitting = False
+
+    def handle(self, signum, frame):
+        if not self.fitting:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.model.stop_training = True
+
+    def on_train_begin(self, logs=None):
+        self.fitting = True
+
+    def on_train_end(self, logs=None):
+        self.fitting = False
+
+
 def scale_pixels(images):
     """uint8 (N, 28, 28) → float32 (N, 28, 28, 1) in [0, 1], the input every zoo model takes."""
     return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]

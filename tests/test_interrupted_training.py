@@ -54,7 +54,7 @@ def test_killing_training_keeps_the_previous_model(previous_model, sig):
     if sig == signal.SIGKILL:
         assert process.returncode == -signal.SIGKILL
     else:
-        assert process.returncode == 130
+        assert process.returncode == 130, stderr
         assert "unchanged" in stderr and "Traceback" not in stderr
     assert hashes(previous_model) == before
 
