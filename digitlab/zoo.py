@@ -1,10 +1,11 @@
-"""The model zoo: the five seed tutorials' models, exactly as written, and the project's own `cnn`."""
+"""The model zoo: the five seed tutorials' recipes, exactly as written, and the project's own `cnn`.
+
+A recipe says how a model is built and trained and where it comes from; the Keras code that
+builds it lives in `digitlab.architectures`, which is imported only when a model is built, so
+that reading the zoo (the app's menus, the CLI's choices) does not wait for TensorFlow.
+"""
 
 from dataclasses import dataclass, field
-
-from digitlab.tf import keras
-
-layers = keras.layers
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -15,7 +16,6 @@ class Recipe:
     """How one zoo model is built and trained, and where it comes from."""
 
     name: str
-    build: object
     optimizer: str
     learning_rate: float
     epochs: int
@@ -27,128 +27,17 @@ class Recipe:
     augment: bool = False
     notes: list = field(default_factory=list)
 
+    def build(self):
+        """A fresh, untrained Keras model for this recipe."""
+        from digitlab import architectures
+
+        return architectures.BUILDERS[self.name]()
+
     def make_optimizer(self, steps_per_epoch):
         """A fresh optimizer for this recipe; `steps_per_epoch` sizes learning-rate schedules."""
-        return OPTIMIZERS[self.optimizer](self, steps_per_epoch)
+        from digitlab import architectures
 
-
-def _adam(recipe, _):
-    return keras.optimizers.Adam(learning_rate=recipe.learning_rate)
-
-
-def _rmsprop(recipe, _):
-    return keras.optimizers.RMSprop(learning_rate=recipe.learning_rate)
-
-
-def _nesterov_sgd(recipe, _):
-    return keras.optimizers.SGD(learning_rate=recipe.learning_rate, momentum=0.0, nesterov=True)
-
-
-def _adadelta(recipe, _):
-    return keras.optimizers.Adadelta(learning_rate=recipe.learning_rate)
-
-
-def _adamw_cosine(recipe, steps_per_epoch):
-    total_steps = recipe.epochs * steps_per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=recipe.learning_rate / 10,
-        decay_steps=total_steps - steps_per_epoch,
-        warmup_target=recipe.learning_rate,
-        warmup_steps=steps_per_epoch,
-    )
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
-
-
-OPTIMIZERS = {
-    "adam": _adam,
-    "rmsprop": _rmsprop,
-    "sgd-nesterov": _nesterov_sgd,
-    "adadelta": _adadelta,
-    "adamw-cosine": _adamw_cosine,
-}
-
-
-def _flat_input():
-    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
-    return inputs, layers.Flatten()(inputs)
-
-
-def _dense_stack(name, widths):
-    inputs, x = _flat_input()
-    for width in widths:
-        x = layers.Dense(width, activation="relu")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name=name)
-
-
-def build_mlp_small():
-    return _dense_stack("mlp-small", [32, 64])
-
-
-def build_mlp_wide():
-    return _dense_stack("mlp-wide", [512])
-
-
-def build_mlp_deep():
-    return _dense_stack("mlp-deep", [64, 64, 128, 64])
-
-
-def build_cnn_sgd():
-    return keras.Sequential(
-        [
-            keras.Input(shape=INPUT_SHAPE, name="pixels"),
-            layers.Conv2D(64, 3, padding="valid"),
-            layers.MaxPooling2D(2),
-            layers.ReLU(),
-            layers.Dropout(0.25),
-            layers.Conv2D(32, 3),
-            layers.MaxPooling2D(2),
-            layers.ReLU(),
-            layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(512, activation="relu"),
-            layers.Dropout(0.25),
-            layers.Dense(256, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
-        ],
-        name="cnn-sgd",
-    )
-
-
-def build_cnn_functional():
-    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
-    x = layers.Conv2D(32, 3, activation="relu")(inputs)
-    x = layers.Conv2D(64, 3, activation="relu")(x)
-    x = layers.MaxPooling2D(pool_size=3)(x)
-    x = layers.Dropout(0.5)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(250, activation="sigmoid")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="cnn-functional")
-
-
-def _conv_block(x, filters, kernel_size):
-    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    return layers.ReLU()(x)
-
-
-def build_cnn():
-    """The project's default: batch-normalised convolutions sized to train in minutes on a CPU."""
-    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
-    x = _conv_block(inputs, 32, 5)
-    x = layers.MaxPooling2D(2)(x)
-    x = _conv_block(x, 64, 3)
-    x = _conv_block(x, 64, 3)
-    x = layers.MaxPooling2D(2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.4)(x)
-    x = layers.Dense(128, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="cnn")
+        return architectures.OPTIMIZERS[self.optimizer](self, steps_per_epoch)
 
 
 RECIPES = {
@@ -156,7 +45,6 @@ RECIPES = {
     for recipe in [
         Recipe(
             name="mlp-small",
-            build=build_mlp_small,
             optimizer="adam",
             learning_rate=0.001,
             epochs=10,
@@ -167,7 +55,6 @@ RECIPES = {
         ),
         Recipe(
             name="mlp-wide",
-            build=build_mlp_wide,
             optimizer="rmsprop",
             learning_rate=0.001,
             epochs=5,
@@ -178,7 +65,6 @@ RECIPES = {
         ),
         Recipe(
             name="cnn-sgd",
-            build=build_cnn_sgd,
             optimizer="sgd-nesterov",
             learning_rate=0.001,
             epochs=9,
@@ -190,7 +76,6 @@ RECIPES = {
         ),
         Recipe(
             name="mlp-deep",
-            build=build_mlp_deep,
             optimizer="adam",
             learning_rate=0.001,
             epochs=10,
@@ -203,7 +88,6 @@ RECIPES = {
         ),
         Recipe(
             name="cnn-functional",
-            build=build_cnn_functional,
             optimizer="adadelta",
             learning_rate=1.0,
             epochs=12,
@@ -218,7 +102,6 @@ RECIPES = {
         ),
         Recipe(
             name="cnn",
-            build=build_cnn,
             optimizer="adamw-cosine",
             learning_rate=0.003,
             epochs=15,

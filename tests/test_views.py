@@ -8,12 +8,12 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from digitlab.architectures import build_mlp_small
 from digitlab.evaluation import per_class_scores
 from digitlab.store import save_model_and_card
 from digitlab.views import charts
 from digitlab.views.draw import read_upload, thumbnail
 from digitlab.views.prediction import upscaled
-from digitlab.zoo import build_mlp_small
 from tests.conftest import ROOT
 
 TIMEOUT = 120

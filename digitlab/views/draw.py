@@ -69,16 +69,22 @@ def normalisation_explained(steps):
             column.image(upscaled(picture, 112), caption=caption)
 
 
-def draw_section(classifier):
-    """The canvas with its controls on the left, the live reading on the right."""
+def draw_section():
+    """The canvas with its controls on the left, the live reading on the right; returns the classifier.
+
+    The canvas is sent to the browser before the model loads, so that a first visitor can start
+    drawing while TensorFlow is still being imported.
+    """
     canvas_column, reading_column = st.columns([1, 1], gap="large")
     with canvas_column:
         stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH)
         drawing = drawing_canvas(stroke_width)
         st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
     with reading_column:
+        classifier = selected_classifier()
         if classifier is not None:
             live_reading(classifier, drawing)
+    return classifier
 
 
 def read_upload(upload):
@@ -122,7 +128,6 @@ def render():
     """The Draw page."""
     st.title("Draw a digit")
     st.caption("Draw one digit with the mouse (or a finger); the model reads it each time you lift the pen.")
-    classifier = selected_classifier()
-    draw_section(classifier)
+    classifier = draw_section()
     st.divider()
     upload_section(classifier)

@@ -1,0 +1,135 @@
+"""The Keras code of the zoo: one builder per recipe, exactly as its tutorial wrote it, and the optimizers."""
+
+from digitlab.tf import keras
+from digitlab.zoo import INPUT_SHAPE, NUM_CLASSES
+
+layers = keras.layers
+
+
+def _adam(recipe, _):
+    return keras.optimizers.Adam(learning_rate=recipe.learning_rate)
+
+
+def _rmsprop(recipe, _):
+    return keras.optimizers.RMSprop(learning_rate=recipe.learning_rate)
+
+
+def _nesterov_sgd(recipe, _):
+    return keras.optimizers.SGD(learning_rate=recipe.learning_rate, momentum=0.0, nesterov=True)
+
+
+def _adadelta(recipe, _):
+    return keras.optimizers.Adadelta(learning_rate=recipe.learning_rate)
+
+
+def _adamw_cosine(recipe, steps_per_epoch):
+    total_steps = recipe.epochs * steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=recipe.learning_rate / 10,
+        decay_steps=total_steps - steps_per_epoch,
+        warmup_target=recipe.learning_rate,
+        warmup_steps=steps_per_epoch,
+    )
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
+
+
+OPTIMIZERS = {
+    "adam": _adam,
+    "rmsprop": _rmsprop,
+    "sgd-nesterov": _nesterov_sgd,
+    "adadelta": _adadelta,
+    "adamw-cosine": _adamw_cosine,
+}
+
+
+def _flat_input():
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    return inputs, layers.Flatten()(inputs)
+
+
+def _dense_stack(name, widths):
+    inputs, x = _flat_input()
+    for width in widths:
+        x = layers.Dense(width, activation="relu")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_mlp_small():
+    return _dense_stack("mlp-small", [32, 64])
+
+
+def build_mlp_wide():
+    return _dense_stack("mlp-wide", [512])
+
+
+def build_mlp_deep():
+    return _dense_stack("mlp-deep", [64, 64, 128, 64])
+
+
+def build_cnn_sgd():
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE, name="pixels"),
+            layers.Conv2D(64, 3, padding="valid"),
+            layers.MaxPooling2D(2),
+            layers.ReLU(),
+            layers.Dropout(0.25),
+            layers.Conv2D(32, 3),
+            layers.MaxPooling2D(2),
+            layers.ReLU(),
+            layers.Dropout(0.25),
+            layers.Flatten(),
+            layers.Dense(512, activation="relu"),
+            layers.Dropout(0.25),
+            layers.Dense(256, activation="relu"),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="cnn-sgd",
+    )
+
+
+def build_cnn_functional():
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(pool_size=3)(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(250, activation="sigmoid")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="cnn-functional")
+
+
+def _conv_block(x, filters, kernel_size):
+    x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def build_cnn():
+    """The project's default: batch-normalised convolutions sized to train in minutes on a CPU."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
+    x = _conv_block(inputs, 32, 5)
+    x = layers.MaxPooling2D(2)(x)
+    x = _conv_block(x, 64, 3)
+    x = _conv_block(x, 64, 3)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.4)(x)
+    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+BUILDERS = {
+    "mlp-small": build_mlp_small,
+    "mlp-wide": build_mlp_wide,
+    "cnn-sgd": build_cnn_sgd,
+    "mlp-deep": build_mlp_deep,
+    "cnn-functional": build_cnn_functional,
+    "cnn": build_cnn,
+}
