@@ -1,13 +1,12 @@
 """`python train.py`: fit zoo models on MNIST and save each with its model card."""
 
 import argparse
-import datetime
 import logging
-import platform
 import signal
 import sys
 from pathlib import Path
 
+from digitlab.cards import build_card
 from digitlab.data import DatasetError, array_hashes, load_mnist
 from digitlab.store import MODEL_DIR, save_model_and_card, without_optimizer
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
@@ -37,47 +36,6 @@ def parse_args(argv):
     parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
     parser.add_argument("--verbose", action="store_true", help="log details")
     return parser.parse_args(argv)
-
-
-def build_card(recipe, run, metrics, model, hashes, seed, limit):
-    """The model card: where the model comes from, how it was trained and what it measures."""
-    from digitlab.tf import keras, tf
-
-    return {
-        "name": recipe.name,
-        "seed_source": recipe.seed_source,
-        "seed_figure": recipe.seed_figure,
-        "seed_accuracy": recipe.seed_accuracy,
-        "parameters": model.count_params(),
-        "layers": [
-            {
-                "name": layer.name,
-                "type": type(layer).__name__,
-                "output_shape": str(layer.output.shape),
-                "parameters": layer.count_params(),
-            }
-            for layer in model.layers
-        ],
-        "recipe": {
-            "optimizer": recipe.optimizer,
-            "learning_rate": recipe.learning_rate,
-            "epochs": run.epochs,
-            "batch_size": run.batch_size,
-            "augment": recipe.augment,
-            "validation": recipe.validation,
-            "notes": recipe.notes,
-        },
-        "history": run.history,
-        **metrics,
-        "training_seconds": round(run.seconds, 1),
-        "train_images": run.train_images,
-        "limit": limit,
-        "strategy": run.strategy,
-        "dataset_sha256": hashes,
-        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "random_seed": seed,
-    }
 
 
 def train_one(recipe, data, args, hashes, stopper):

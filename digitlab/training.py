@@ -1,5 +1,6 @@
 """Fitting a zoo recipe on MNIST with a tf.data pipeline under a tf.distribute strategy."""
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -25,24 +26,55 @@ class TrainingRun:
     strategy: str
 
 
-class StopOnSignal(keras.callbacks.Callback):
+class StopWhenAsked(keras.callbacks.Callback):
+    """Ends `fit` after the current batch, skipping the rest of its validation pass, once `ask()` was called.
+
+    `ask()` may be called from any thread or a signal handler; the stop itself happens between
+    batches, never inside a TensorFlow step. `requested` tells the caller not to save the run.
+    """
+
+    def __init__(self, asked=None):
+        super().__init__()
+        self._asked = asked or threading.Event()
+
+    @property
+    def requested(self):
+        return self._asked.is_set()
+
+    def ask(self):
+        self._asked.set()
+
+    def _stop_if_asked(self):
+        if self.requested:
+            self.model.stop_training = True
+            self.model.stop_evaluating = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._stop_if_asked()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._stop_if_asked()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._stop_if_asked()
+
+
+class StopOnSignal(StopWhenAsked):
     """Ctrl-C or SIGTERM while fitting ends `fit` after the current batch instead of inside TensorFlow.
 
     An exception raised in the middle of a training step can leave TensorFlow's input threads
     running while Python shuts down, which may abort the process. Outside `fit` the signal
-    interrupts at once, as usual. `requested` tells the caller that the run must not be saved.
+    interrupts at once, as usual.
     """
 
     def __init__(self):
         super().__init__()
-        self.requested = False
         self.fitting = False
 
     def handle(self, signum, frame):
         if not self.fitting:
             raise KeyboardInterrupt
-        self.requested = True
-        self.model.stop_training = True
+        self.ask()
 
     def on_train_begin(self, logs=None):
         self.fitting = True

@@ -1,0 +1,86 @@
+"""Model cards (where a model comes from, how it was trained, what it measures) and names for new models."""
+
+import datetime
+import platform
+import re
+import unicodedata
+from pathlib import Path
+
+
+def layer_rows(model):
+    """Every layer of `model` with its type, output shape and parameter count."""
+    return [
+        {
+            "name": layer.name,
+            "type": type(layer).__name__,
+            "output_shape": str(layer.output.shape),
+            "parameters": layer.count_params(),
+        }
+        for layer in model.layers
+    ]
+
+
+def build_card(recipe, run, metrics, model, hashes, seed, limit):
+    """The model card of a training run of `recipe` (a TrainingRun), with its test `metrics`."""
+    from digitlab.tf import keras, tf
+
+    return {
+        "name": recipe.name,
+        "seed_source": recipe.seed_source,
+        "seed_figure": recipe.seed_figure,
+        "seed_accuracy": recipe.seed_accuracy,
+        "parameters": model.count_params(),
+        "layers": layer_rows(model),
+        "recipe": {
+            "optimizer": recipe.optimizer,
+            "learning_rate": recipe.learning_rate,
+            "epochs": run.epochs,
+            "batch_size": run.batch_size,
+            "augment": recipe.augment,
+            "validation": recipe.validation,
+            "notes": recipe.notes,
+        },
+        "history": run.history,
+        **metrics,
+        "training_seconds": round(run.seconds, 1),
+        "train_images": run.train_images,
+        "limit": limit,
+        "strategy": run.strategy,
+        "dataset_sha256": hashes,
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__},
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "random_seed": seed,
+    }
+
+
+def timestamp(now=None):
+    """UTC time as `20261121-024631`, for model names that sort by date."""
+    return (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%d-%H%M%S")
+
+
+def name_part(text, fallback="someone", max_length=20):
+    """`text` as lowercase ASCII letters, digits and single dashes, safe in a file name: 'Zoë B.' → 'zoe-b'."""
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    part = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:max_length].strip("-")
+    return part or fallback
+
+
+def live_model_name(arch, now=None):
+    """The name of a zoo model trained on the Train page: `mlp-small-live-20261121-024631`."""
+    return f"{arch}-live-{timestamp(now)}"
+
+
+def tuned_model_name(arch, user, now=None):
+    """The name of a model fine-tuned on someone's drawings: `cnn-tuned-zoe-20261121-024631`."""
+    return f"{arch}-tuned-{name_part(user)}-{timestamp(now)}"
+
+
+def free_name(folder, name):
+    """`name`, or `name-2`, `name-3`…: the first that is neither a zoo model's name nor taken in `folder`."""
+    from digitlab.zoo import RECIPES
+
+    candidate, number = name, 1
+    while candidate in RECIPES or (Path(folder) / f"{candidate}.keras").exists():
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
