@@ -2,13 +2,15 @@
 
 Every save is one SQLite transaction in WAL mode: a process killed in the middle of a save
 leaves either the whole sample or nothing, and many sessions and processes can save at once
-(each waits up to BUSY_TIMEOUT_MS for the others). Each operation opens its own short-lived
-connection, so a store can be shared by threads. This module never imports Streamlit.
+(each waits up to BUSY_TIMEOUT_MS for the others). Each thread gets its own connection, kept
+open (closing the last connection to a WAL database checkpoints it, which would cost every
+save ~10 ms), so one store can be shared by threads. This module never imports Streamlit.
 """
 
 import io
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -130,32 +132,45 @@ class FeedbackStore:
 
     def __init__(self, path=None):
         self.path = Path(path) if path is not None else default_db_path()
+        self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise FeedbackError(f"Cannot create the folder {self.path.parent}: {error.strerror}.") from None
         self._create_schema()
 
+    def _open(self) -> sqlite3.Connection:
+        """A connection in autocommit mode (transactions are explicit) that waits for other writers."""
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA synchronous = FULL")
+        return connection
+
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """A fresh connection in autocommit mode (transactions are explicit); sqlite errors become FeedbackError."""
-        connection = None
+        """This thread's connection; sqlite errors become FeedbackError (and the connection is reopened next time)."""
         try:
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA synchronous = FULL")
-            yield connection
-        except sqlite3.OperationalError as error:
+            if getattr(self._local, "connection", None) is None:
+                self._local.connection = self._open()
+            yield self._local.connection
+        except sqlite3.Error as error:
+            self._close_thread_connection()
+            raise self._error(error) from None
+
+    def _close_thread_connection(self):
+        connection, self._local.connection = getattr(self._local, "connection", None), None
+        if connection is not None:
+            connection.close()
+
+    def _error(self, error) -> FeedbackError:
+        """A one-line FeedbackError for an sqlite3 error."""
+        if isinstance(error, sqlite3.OperationalError):
             if "locked" in str(error) or "busy" in str(error):
-                raise FeedbackError(
+                return FeedbackError(
                     f"The feedback database {self.path} stayed busy for over {BUSY_TIMEOUT_MS // 1000} s; try again."
-                ) from None
-            raise FeedbackError(f"The feedback database {self.path} cannot be used: {error}.") from None
-        except sqlite3.DatabaseError as error:
-            raise FeedbackError(f"{self.path} is not a readable feedback database: {error}.") from None
-        finally:
-            if connection is not None:
-                connection.close()
+                )
+            return FeedbackError(f"The feedback database {self.path} cannot be used: {error}.")
+        return FeedbackError(f"{self.path} is not a readable feedback database: {error}.")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
