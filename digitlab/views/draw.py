@@ -6,6 +6,7 @@ from PIL import Image
 from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
 from digitlab.preprocess import normalisation_steps, to_bytes
+from digitlab.views.feedback import right_or_wrong
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, upscaled, verdict
 
@@ -50,6 +51,7 @@ def live_reading(classifier, drawing):
     verdict_column, view_column = st.columns(2)
     with verdict_column:
         verdict(prediction)
+        right_or_wrong(drawing, prediction, classifier.name)
     with view_column:
         model_view(prediction.model_input)
     probabilities(prediction)
