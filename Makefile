@@ -54,6 +54,7 @@ bench: install chromium
 	$(PY) bench/usps.py
 	$(PY) bench/latency.py
 	$(PY) bench/browser.py
+	$(PY) bench/train.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@
     running; every load gets a fresh server.
 (b) From releasing the mouse at the end of a stroke to the Prediction metric appearing, timed inside the
     page, over strokes of different digits with the canvas cleared between them.
+(c) The server process's resident memory once the first page has loaded the model, and after the strokes.
 
     python bench/browser.py [--loads N] [--strokes N]
 """
@@ -35,8 +36,23 @@ from tests.browser import (
 READY_TEXT = "Draw a digit (0–9)"
 
 
+def server_rss_mib(url):
+    """Resident memory of the Streamlit process serving `url`, read from Linux's /proc."""
+    port = url.rsplit(":", 1)[1].encode()
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            arguments = (process / "cmdline").read_bytes().split(b"\0")
+            status = (process / "status").read_text()
+        except OSError:
+            continue
+        if b"streamlit" in arguments[1:3] and port in arguments:
+            kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+            return int(kib) / 1024
+    raise RuntimeError(f"no Streamlit process serves {url}")
+
+
 def first_page_load(browser, log_path, env):
-    """Milliseconds from server start to healthy, and to the canvas visible on a first page."""
+    """Milliseconds from server start to healthy, to the canvas visible, and to the model loaded (idle)."""
     started = time.perf_counter()
     with streamlit_server(log_path, env=env) as url:
         healthy = time.perf_counter()
@@ -44,8 +60,12 @@ def first_page_load(browser, log_path, env):
         page.goto(url, timeout=120_000)
         page.locator(CANVAS).wait_for(state="visible", timeout=120_000)
         usable = time.perf_counter()
+        page.get_by_text(READY_TEXT).first.wait_for(timeout=120_000)
+        wait_for_idle(page)
+        loaded = time.perf_counter()
+        memory = server_rss_mib(url)
         page.context.close()
-    return (healthy - started) * 1000, (usable - started) * 1000
+    return [(moment - started) * 1000 for moment in (healthy, usable, loaded)], memory
 
 
 def mouse_up_to_prediction(page, digits):
@@ -76,26 +96,28 @@ def main():
     env = {"MNIST_NPZ": mnist}
     digits = [list(DIGITS)[index % len(DIGITS)] for index in range(args.strokes)]
     log_dir = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
-    healthy_ms, usable_ms = [], []
+    loads, memory = [], {}
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for index in range(args.loads):
-            healthy, usable = first_page_load(browser, log_dir / f"load-{index}.log", env)
-            healthy_ms.append(healthy)
-            usable_ms.append(usable)
+            moments, memory["after the first page load"] = first_page_load(browser, log_dir / f"load-{index}.log", env)
+            loads.append(moments)
         with streamlit_server(log_dir / "strokes.log", env=env) as url:
             page = open_page(browser, url, ready_text=READY_TEXT)
             mouse_up_to_prediction(page, ["1"])  # an untimed warm-up stroke
             stroke_ms = mouse_up_to_prediction(page, digits)
+            memory[f"after {args.strokes + 1} strokes"] = server_rss_mib(url)
             page.context.close()
         browser.close()
     problems = [line for log in sorted(log_dir.glob("*.log")) for line in problems_in_log(log)]
     if problems:
         raise SystemExit("the server logged errors:\n" + "\n".join(problems))
 
+    healthy_ms, usable_ms, loaded_ms = zip(*loads)
     rows = {
         "server start → healthy": healthy_ms,
-        "server start → canvas visible (first page load)": usable_ms,
+        "server start → canvas visible (first page usable)": usable_ms,
+        "server start → model loaded, page idle": loaded_ms,
         "mouse-up → prediction shown": stroke_ms,
     }
     results = {name: {"n": len(samples), **summary(samples)} for name, samples in rows.items()}
@@ -103,9 +125,16 @@ def main():
         ["measurement", "n", "p50 ms", "p95 ms"],
         [[name, r["n"], f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"] for name, r in results.items()],
     )
+    for moment, mib in memory.items():
+        print(f"server memory (RSS) {moment}: {mib:.0f} MiB (goal ≤ 1.2 GB)")
     write_result(
         "browser",
-        {"model_dir": os.environ.get("DIGITLAB_MODEL_DIR") or str(ROOT / "model"), "digits": digits, **results},
+        {
+            "model_dir": os.environ.get("DIGITLAB_MODEL_DIR") or str(ROOT / "model"),
+            "digits": digits,
+            **results,
+            "server_rss_mib": {moment: round(mib) for moment, mib in memory.items()},
+        },
     )
 
 

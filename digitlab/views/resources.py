@@ -45,8 +45,10 @@ def card_or_none(path):
 
 @st.cache_resource(show_spinner="Loading the model…")
 def classifier(path, version):
-    """A loaded Classifier, kept for the life of the server; raises ModelError."""
-    return load_classifier(path)
+    """A loaded Classifier, kept for the life of the server and warmed up; raises ModelError."""
+    loaded = load_classifier(path)
+    loaded.probabilities(np.zeros((1, 28, 28), np.float32))  # Compiles the one-drawing path before the first stroke.
+    return loaded
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")

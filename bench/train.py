@@ -1,0 +1,146 @@
+"""Training speed: the default `cnn` recipe against the Keras "simple MNIST convnet" recipe, same run.
+
+The reference is the keras-io example as published (two 3×3 convolutions, dropout, Adam,
+batch 128, 15 epochs, 10 % of the training images held out for validation). Both models
+train on the same MNIST arrays in the same process, one after the other, so the ratio of
+their throughputs holds on a busy machine. Each is timed per epoch; the first epoch (graph
+tracing) is left out of the throughput when more than one epoch runs.
+
+By default each recipe trains for a few epochs and the time to the whole default model is
+projected from its throughput; `--full` trains both recipes to the end and reports their
+real wall-clock time and test accuracy instead.
+
+    python bench/train.py [--epochs N | --full]
+"""
+
+import argparse
+import time
+
+import numpy as np
+from common import print_table, write_result
+
+from digitlab.data import load_mnist
+from digitlab.evaluation import evaluate
+from digitlab.tf import keras
+from digitlab.training import fit_recipe
+from digitlab.zoo import DEFAULT_ARCH, RECIPES
+
+REFERENCE_EPOCHS = 15
+REFERENCE_BATCH = 128
+REFERENCE_VALIDATION = 0.1
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch, validation included."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._started)
+
+
+def reference_model():
+    """The keras-io "Simple MNIST convnet", layer for layer."""
+    layers = keras.layers
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def train_reference(train, test, epochs):
+    """Fit the reference recipe as the example does; returns the model, the epoch timer and its images per epoch."""
+    (x_train, y_train), _ = train, test
+    keras.utils.set_random_seed(0)
+    model = reference_model()
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    timer = EpochTimer()
+    model.fit(
+        x_train.astype("float32")[..., np.newaxis] / 255.0,
+        keras.utils.to_categorical(y_train, 10),
+        batch_size=REFERENCE_BATCH,
+        epochs=epochs,
+        validation_split=REFERENCE_VALIDATION,
+        callbacks=[timer],
+        verbose=0,
+    )
+    return model, timer, int(len(x_train) * (1 - REFERENCE_VALIDATION))
+
+
+def train_default(train, test, epochs):
+    """Fit the default recipe through the project's own pipeline (tf.data, augmentation, strategy)."""
+    timer = EpochTimer()
+    run = fit_recipe(RECIPES[DEFAULT_ARCH], train, test, epochs=epochs, callbacks=[timer], verbose=0)
+    return run.model, timer, run.train_images
+
+
+def throughput(timer, images_per_epoch):
+    """Training images per second, leaving out the first epoch (tracing) when there are more."""
+    steady = timer.seconds[1:] or timer.seconds
+    return images_per_epoch * len(steady) / sum(steady)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--epochs", type=int, default=3, help="epochs of each recipe to time (default: 3)")
+    which.add_argument("--full", action="store_true", help="train both recipes to the end")
+    args = parser.parse_args()
+
+    train, test = load_mnist()
+    recipe = RECIPES[DEFAULT_ARCH]
+    runs = {
+        "keras-io simple convnet (reference)": (
+            train_reference(train, test, REFERENCE_EPOCHS if args.full else args.epochs),
+            REFERENCE_EPOCHS,
+        ),
+        f"{DEFAULT_ARCH} (default model)": (
+            train_default(train, test, recipe.epochs if args.full else args.epochs),
+            recipe.epochs,
+        ),
+    }
+    results = {}
+    for name, ((model, timer, images), full_epochs) in runs.items():
+        speed = throughput(timer, images)
+        results[name] = {
+            "epochs_timed": len(timer.seconds),
+            "images_per_second": round(speed, 1),
+            "seconds": round(sum(timer.seconds), 1),
+            "projected_full_seconds": round(full_epochs * images / speed, 1),
+            "full_epochs": full_epochs,
+            "test_accuracy": evaluate(model, *test)["test_accuracy"] if args.full else None,
+        }
+    reference, default = results.values()
+    ratio = default["images_per_second"] / reference["images_per_second"]
+    print_table(
+        ["recipe", "epochs", "images/s", "time s", f"time to {REFERENCE_EPOCHS}/{recipe.epochs} epochs", "test acc"],
+        [
+            [
+                name,
+                r["epochs_timed"],
+                r["images_per_second"],
+                r["seconds"],
+                f"{r['projected_full_seconds'] / 60:.1f} min" + ("" if args.full else " (projected)"),
+                "-" if r["test_accuracy"] is None else f"{r['test_accuracy']:.2%}",
+            ]
+            for name, r in results.items()
+        ],
+    )
+    print(f"\ndefault / reference throughput = {ratio:.2f}; goal: the default model trains in ≤ 15 min")
+    write_result("train", {"full": args.full, "recipes": results, "throughput_ratio": round(ratio, 3)})
+
+
+if __name__ == "__main__":
+    main()
