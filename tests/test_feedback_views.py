@@ -82,6 +82,10 @@ def filled_store(db_path, mnist):
     return store, drawings, labels[:FILLED_SAMPLES].astype(int)
 
 
+def answer_buttons(at):
+    return [button.label for button in at.button if button.key in ("feedback_right", "feedback_wrong_button")]
+
+
 def name_and_run(at, name="Ann"):
     at.text_input[0].set_value(name).run()
     return at
@@ -89,9 +93,9 @@ def name_and_run(at, name="Ann"):
 
 def test_the_name_is_asked_once_then_kept_and_changeable(db_path):
     at = AppTest.from_function(right_or_wrong_script, default_timeout=TIMEOUT).run()
-    assert not at.button, "no ✓ / ✗ before a name is known"
+    assert not answer_buttons(at), "no Right / Wrong before a name is known"
     name_and_run(at, "   ")
-    assert "Type your name" in at.warning[0].value and not at.button
+    assert "Type your name" in at.warning[0].value and not answer_buttons(at)
     name_and_run(at, "  Ann  ")
     assert at.session_state["feedback_user"] == "Ann"
     assert not at.text_input and "Saving as **Ann**" in at.caption[0].value
@@ -104,26 +108,24 @@ def test_the_name_is_asked_once_then_kept_and_changeable(db_path):
 
 def test_right_saves_the_drawing_once_with_the_predicted_digit(db_path):
     at = name_and_run(AppTest.from_function(right_or_wrong_script, default_timeout=TIMEOUT).run())
-    [right] = [button for button in at.button if button.label == "✓ Right"]
-    right.click().run()
+    at.button(key="feedback_right").click().run()
     assert "Saved as a 1" in at.success[0].value and "Saved your 1" in at.toast[0].value
     at.run()  # The canvas reruns the script all the time: the same drawing is not saved again.
     at.run()
     [sample] = FeedbackStore(db_path).samples()
     assert (sample.user, sample.true_label, sample.predicted_label, sample.model) == ("Ann", 1, 1, "cnn")
     assert sample.model_input.shape == (28, 28) and sample.model_input.max() > 0.9
-    assert "Saved as a 1" in at.success[0].value and not [b for b in at.button if b.label == "✓ Right"]
+    assert "Saved as a 1" in at.success[0].value and not answer_buttons(at)
 
     at.session_state["shift"] = 30  # A new drawing gets the question again.
     at.run()
-    assert [b.label for b in at.button if b.label in ("✓ Right", "✗ Wrong")] == ["✓ Right", "✗ Wrong"]
+    assert answer_buttons(at) == ["Right", "Wrong"]
 
 
 def test_wrong_asks_which_digit_it_was_then_saves_it(db_path):
     at = name_and_run(AppTest.from_function(right_or_wrong_script, default_timeout=TIMEOUT).run())
     assert not at.pills
-    [wrong] = [button for button in at.button if button.label == "✗ Wrong"]
-    wrong.click().run()
+    at.button(key="feedback_wrong_button").click().run()
     assert at.pills[0].label == "It was…" and FeedbackStore(db_path).samples() == []
     at.pills[0].set_value(7).run()
     at.run()
@@ -135,11 +137,10 @@ def test_wrong_asks_which_digit_it_was_then_saves_it(db_path):
 def test_a_store_that_cannot_be_opened_is_an_error_line_not_a_traceback(db_path):
     db_path.mkdir()  # A folder where the database file should be.
     at = name_and_run(AppTest.from_function(right_or_wrong_script, default_timeout=TIMEOUT).run())
-    [right] = [button for button in at.button if button.label == "✓ Right"]
-    right.click().run()
+    at.button(key="feedback_right").click().run()
     assert not at.exception
     assert "Drawings cannot be saved" in at.error[0].value and str(db_path) in at.error[0].value
-    assert [b.label for b in at.button if b.label == "✓ Right"], "the drawing can still be saved later"
+    assert answer_buttons(at) == ["Right", "Wrong"], "the drawing can still be saved later"
 
 
 def test_an_empty_store_explains_how_to_fill_it(db_path):

@@ -54,9 +54,8 @@ def user_name():
     """The name drawings are saved under: asked the first time, then shown with a way to change it."""
     user = st.session_state.get(USER_KEY)
     if user and not st.session_state.get(EDITING_NAME_KEY):
-        name_column, change_column = st.columns([3, 2], vertical_alignment="center")
-        name_column.caption(f"Saving as **{user}**")
-        change_column.button("Change name", on_click=edit_name, type="tertiary", icon=":material/edit:")
+        st.caption(f"Saving as **{user}**")
+        st.button("Change name", on_click=edit_name, type="tertiary", icon=":material/edit:")
         return user
     st.text_input(
         "Your name, to save your drawings under (press Enter)",
@@ -103,8 +102,8 @@ def right_or_wrong(drawing, prediction, model_name):
     slot = st.empty()
     with slot.container():
         right_column, wrong_column = st.columns(2)
-        right = right_column.button("✓ Right", key="feedback_right", width="stretch")
-        if wrong_column.button("✗ Wrong", key="feedback_wrong_button", width="stretch"):
+        right = right_column.button("Right", key="feedback_right", icon=":material/check:", width="stretch")
+        if wrong_column.button("Wrong", key="feedback_wrong_button", icon=":material/close:", width="stretch"):
             st.session_state[WRONG_KEY] = this_drawing
         true_label = prediction.digit if right else None
         if st.session_state.get(WRONG_KEY) == this_drawing:

@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -15,13 +16,13 @@ from digitlab.views.feedback import open_store
 from digitlab.views.models import selected_model_path
 
 EVERYONE = "Everyone"
-GRID_COLUMNS = 8
+GRID_COLUMNS = 6
 GRID_LIMIT = 48
 THUMBNAIL_WIDTH = 96
 NOTICE_KEY = "handwriting_notice"
 EMPTY_STORE_MESSAGE = (
     "No drawings saved yet. On the **Draw** page, draw a digit and answer **Right?** under the prediction: "
-    "✓ if the model read it right, ✗ and the digit it was if not. Each answer saves the drawing here."
+    "**Right** if the model read it right, **Wrong** and the digit it was if not. Each answer saves the drawing here."
 )
 
 
@@ -46,7 +47,7 @@ def counts_section(samples):
     chart_column, table_column = st.columns([3, 2], gap="large")
     with chart_column:
         st.subheader("Drawings per digit")
-        st.bar_chart(per_digit, x_label="Digit", y_label="Drawings")
+        st.bar_chart(per_digit, x_label="Digit", y_label="Drawings", height=280)
     with table_column:
         st.subheader("Per person")
         per_user = frame.groupby("user").agg(drawings=("digit", "size"), read_right=("read_right", "mean"))
@@ -107,7 +108,7 @@ def accuracy_section(samples):
     if not readings:
         st.warning(f"No models in `{resources.model_dir()}` to read the drawings with.")
         return
-    table_column, matrix_column = st.columns([2, 3], gap="large")
+    table_column, matrix_column = st.columns(2, gap="large")
     with table_column:
         accuracy_table(samples, readings)
         st.caption("Each model reads the same 28×28 inputs it would get on the Draw page.")
@@ -119,7 +120,20 @@ def accuracy_section(samples):
             return
         st.markdown(f"**Confusion matrix of {Path(selected).stem}** (the model selected in the sidebar)")
         labels = [sample.true_label for sample in samples]
-        st.altair_chart(confusion_heatmap(confusion_matrix(labels, predicted), height=320), width="stretch")
+        st.altair_chart(small_counts_heatmap(confusion_matrix(labels, predicted)), width="stretch")
+
+
+def small_counts_heatmap(matrix):
+    """The Model page's confusion matrix, shaded on a linear scale from white at 0 to suit a few dozen drawings."""
+    heatmap = confusion_heatmap(matrix, height=320)
+    darkest = max(1, int(np.max(matrix)))
+    shades = alt.Scale(domain=[0, darkest], range=["#FFFFFF", "#08519C"])
+    cells, counts = heatmap.layer
+    heatmap.layer = [
+        cells.encode(color=alt.Color("count:Q", scale=shades, legend=None)),
+        counts.encode(color=alt.condition(f"datum.count > {darkest / 2}", alt.value("white"), alt.value("#333333"))),
+    ]
+    return heatmap
 
 
 def delete_sample(store, sample_id):
@@ -192,7 +206,7 @@ def export_section(store, user):
 def render():
     """The My handwriting page."""
     st.title("My handwriting")
-    st.caption("Drawings saved with ✓ / ✗ on the Draw page, and how well each model reads them.")
+    st.caption("Drawings saved with Right / Wrong on the Draw page, and how well each model reads them.")
     show_notice()
     store = open_store()
     if store is None:
