@@ -18,23 +18,9 @@ import numpy as np
 from PIL import Image
 
 from digitlab.preprocess import to_bytes
-from digitlab.tf import keras, tf
 
 SALIENCY_STEPS = 32  # Points on the path: the attributions' sum is within ~0.02 of the probability rise.
 FEATURE_LAYERS = 2  # How many of the first Conv2D layers show their feature maps.
-ACTIVATIONS = (
-    keras.layers.ReLU,
-    keras.layers.Activation,
-    keras.layers.LeakyReLU,
-    keras.layers.ELU,
-    keras.layers.PReLU,
-)
-BETWEEN_CONV_AND_ACTIVATION = (
-    keras.layers.BatchNormalization,
-    keras.layers.MaxPooling2D,
-    keras.layers.AveragePooling2D,
-    keras.layers.Dropout,
-)
 # Heat colours from faint to strong: dark red, red, yellow, pale yellow.
 HEAT_STOPS = np.array([0.0, 0.4, 0.8, 1.0])
 HEAT_RGB = np.array([[0.45, 0.0, 0.0], [1.0, 0.1, 0.0], [1.0, 0.85, 0.0], [1.0, 1.0, 0.6]])
@@ -55,11 +41,22 @@ class Explainer:
     """Saliency and feature maps for one model, with their compiled TensorFlow functions; safe to share."""
 
     def __init__(self, model, steps=SALIENCY_STEPS):
+        from digitlab.tf import keras, tf
+
         self.model = model
         self._lock = threading.Lock()
-        self._alphas = (tf.range(steps, dtype=tf.float32) + 0.5) / steps  # Midpoints of `steps` equal segments.
+        alphas = (tf.range(steps, dtype=tf.float32) + 0.5) / steps  # Midpoints of `steps` equal segments.
+
+        def integrated_gradients(image, target):
+            path = alphas[:, None, None, None] * image[None, :, :, None]
+            with tf.GradientTape() as tape:
+                tape.watch(path)
+                scores = model(path, training=False)[:, target]
+            gradients = tape.gradient(scores, path)[..., 0]
+            return image * tf.reduce_mean(gradients, axis=0)
+
         self._integrated_gradients = tf.function(
-            self._path_integral,
+            integrated_gradients,
             input_signature=[tf.TensorSpec([28, 28], tf.float32), tf.TensorSpec([], tf.int32)],
         )
         convolutions = first_convolutions(model)
@@ -70,14 +67,6 @@ class Explainer:
                 lambda x: feature_model(x, training=False),
                 input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
             )
-
-    def _path_integral(self, image, target):
-        path = self._alphas[:, None, None, None] * image[None, :, :, None]
-        with tf.GradientTape() as tape:
-            tape.watch(path)
-            scores = self.model(path, training=False)[:, target]
-        gradients = tape.gradient(scores, path)[..., 0]
-        return image * tf.reduce_mean(gradients, axis=0)
 
     def attributions(self, model_input, target):
         """Each pixel's share (28, 28) of the rise in `target`'s probability from a blank input to this one."""
@@ -105,6 +94,8 @@ class Explainer:
 
 def first_convolutions(model, count=FEATURE_LAYERS):
     """The model's first `count` Conv2D layers, in order (none for an MLP)."""
+    from digitlab.tf import keras
+
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][:count]
 
 
@@ -114,12 +105,17 @@ def activated_output(model, convolution):
     Normalisation, pooling and dropout layers between the two are passed (max pooling and a
     rising activation commute, so this is the same response the network passes on).
     """
+    from digitlab.tf import keras
+
+    layers = keras.layers
+    activations = (layers.ReLU, layers.Activation, layers.LeakyReLU, layers.ELU, layers.PReLU)
+    between = (layers.BatchNormalization, layers.MaxPooling2D, layers.AveragePooling2D, layers.Dropout)
     if convolution.activation is not keras.activations.linear:
         return convolution.output
     for layer in model.layers[model.layers.index(convolution) + 1 :]:
-        if isinstance(layer, ACTIVATIONS):
+        if isinstance(layer, activations):
             return layer.output
-        if not isinstance(layer, BETWEEN_CONV_AND_ACTIVATION):
+        if not isinstance(layer, between):
             break
     return convolution.output
 
@@ -138,14 +134,14 @@ def overlay(model_input, saliency, size=168):
     return np.asarray(image.resize((size, size), Image.Resampling.NEAREST))
 
 
-def feature_grid(maps, columns=8):
-    """A layer's (height, width, filters) maps tiled into one grey picture in [0, 1], rows of `columns`.
+def feature_grid(maps, rows=4):
+    """A layer's (height, width, filters) maps tiled into one grey picture in [0, 1], in `rows` rows.
 
     Every map is scaled by the same level, the layer's 99th-percentile response (so that one
     hot pixel does not darken the rest): a dim map is a filter that found little.
     """
     height, width, filters = maps.shape
-    columns = min(columns, filters)
+    columns = -(-filters // min(rows, filters))
     rows = -(-filters // columns)
     level = float(np.percentile(maps, GRID_PERCENTILE))
     scaled = np.clip(maps / level, 0.0, 1.0) if level > 0 else np.zeros_like(maps)

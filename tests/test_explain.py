@@ -136,8 +136,8 @@ def test_feature_grid_tiles_every_filter_in_rows():
     maps = np.zeros((5, 4, 10), np.float32)
     maps[..., 9] = 2.0
     maps[0, 0, 0] = 1.0
-    grid = feature_grid(maps, columns=4)
-    assert grid.shape == (3 * 6 - 1, 4 * 5 - 1)
+    grid = feature_grid(maps, rows=3)
+    assert grid.shape == (3 * 6 - 1, 4 * 5 - 1)  # 10 maps in 3 rows of 4
     assert grid[0, 0] == pytest.approx(0.5)  # scaled by the layer's level, not per map
     assert (grid[12:17, 5:9] == 1.0).all()  # the tenth map: third row, second column
     assert (grid[5, :] == grid[5, 0]).all()  # a gap line between rows

@@ -7,14 +7,17 @@ from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
 from digitlab.preprocess import normalisation_steps, to_bytes
 from digitlab.views.feedback import right_or_wrong
+from digitlab.views.insight import how_it_sees
 from digitlab.views.models import selected_classifier
-from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, upscaled, verdict
+from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, verdict
 
 CANVAS_SIZE = 280
 DEFAULT_STROKE_WIDTH = 18
 CANVAS_GENERATION_KEY = "canvas_generation"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 THUMBNAIL_SIZE = 240
+STEP_SIZE = 104
+STEP_MAT = (96, 96, 96)  # The grey around a stage that is not square, so that its box shows.
 
 
 def clear_canvas():
@@ -42,7 +45,7 @@ def drawing_canvas(stroke_width):
 
 
 def live_reading(classifier, drawing):
-    """What the model reads in the drawing: the verdict, the model's view and the probabilities."""
+    """What the model reads in the drawing: the verdict, the model's view, the probabilities and how it sees."""
     steps = normalisation_steps(drawing) if drawing is not None else None
     prediction = classifier.predict_model_input(steps.centred) if steps is not None else NO_DIGIT
     if prediction.digit is None:
@@ -55,20 +58,33 @@ def live_reading(classifier, drawing):
     with view_column:
         model_view(prediction.model_input)
     probabilities(prediction)
-    normalisation_explained(steps)
+    st.subheader("How it sees")
+    normalisation_explained(drawing, steps)
+    how_it_sees(classifier, prediction)
 
 
-def normalisation_explained(steps):
-    """The preprocessing stages, from the ink to the centred 28×28 input, in a collapsed expander."""
-    with st.expander("How the drawing becomes the model's input"):
-        stages = [
-            (steps.ink, "Ink found"),
-            (steps.cropped, "Cropped to the ink"),
-            (steps.fitted, "Fitted into 20×20"),
-            (steps.centred, "Centred by mass in 28×28"),
-        ]
-        for column, (picture, caption) in zip(st.columns(len(stages)), stages):
-            column.image(upscaled(picture, 112), caption=caption)
+def normalisation_explained(drawing, steps):
+    """The five stages from the drawing to the model's input, side by side, each with a one-line caption."""
+    stages = [
+        (drawing, "1. The drawing"),
+        (steps.ink, "2. Ink inverted"),
+        (steps.cropped, "3. Cropped to its box"),
+        (steps.fitted, "4. Fitted into 20×20"),
+        (steps.centred, "5. Centred by centre of mass in 28×28"),
+    ]
+    for column, (picture, caption) in zip(st.columns(len(stages), gap="xsmall"), stages):
+        column.image(step_picture(picture), caption=caption)
+
+
+def step_picture(picture, size=STEP_SIZE):
+    """A stage scaled to fit a size×size square (pixels kept sharp when enlarged) on a grey mat."""
+    image = Image.fromarray(to_bytes(picture)).convert("RGB")
+    scale = size / max(image.size)
+    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), resample)
+    mat = Image.new("RGB", (size, size), STEP_MAT)
+    mat.paste(image, ((size - image.width) // 2, (size - image.height) // 2))
+    return mat
 
 
 def draw_section():

@@ -1,0 +1,57 @@
+"""How the model sees a drawing: the pixels that pushed its answer, and its first convolutions' feature maps."""
+
+import streamlit as st
+
+from digitlab.explain import Explainer, feature_grid, overlay
+from digitlab.views.prediction import LOW_CONFIDENCE, PREVIEW_SIZE, upscaled
+
+FEATURE_GRID_WIDTH = 480
+LAYER_CAPTIONS = [
+    "First convolution: {filters} filters, each lights up where it finds its own small pattern",
+    "Second convolution: {filters} filters, each combining the first layer's patterns into bigger ones",
+]
+
+
+@st.cache_resource(show_spinner=False)
+def explainer(path, model_sha256, _model):
+    """One Explainer (its compiled saliency and feature-map functions) per loaded model, for every session."""
+    return Explainer(_model)
+
+
+def explainer_of(classifier):
+    """The Explainer of the model the classifier holds, keyed by its file and the file's hash."""
+    return explainer(str(classifier.path), classifier.card.get("model_sha256"), classifier.model)
+
+
+def how_it_sees(classifier, prediction):
+    """The saliency of the reading on the left, the feature maps on the right."""
+    model_explainer = explainer_of(classifier)
+    saliency_column, maps_column = st.columns([1, 2], gap="medium")
+    with saliency_column:
+        saliency_view(model_explainer, prediction)
+    with maps_column:
+        feature_maps_view(model_explainer, prediction.model_input)
+
+
+def saliency_view(model_explainer, prediction):
+    """The model's input with the pixels that pushed the answer painted hot; the runner-up's too when unsure."""
+    (digit, confidence), (runner_up, _) = prediction.ranked[:2]
+    for target in [digit, runner_up] if confidence < LOW_CONFIDENCE else [digit]:
+        saliency = model_explainer.saliency(prediction.model_input, target)
+        st.image(
+            overlay(prediction.model_input, saliency, PREVIEW_SIZE),
+            caption=f"Red pixels pushed the answer towards {target}; yellow pushed hardest",
+        )
+
+
+def feature_maps_view(model_explainer, model_input):
+    """What each filter of the first convolutions found in the drawing, as grids of small maps."""
+    layers = model_explainer.feature_maps(model_input)
+    if not layers:
+        st.caption("This model has no convolutions: it weighs all 784 pixels at once, so it has no feature maps.")
+        return
+    for layer, caption in zip(layers, LAYER_CAPTIONS):
+        st.image(
+            upscaled(feature_grid(layer.maps), FEATURE_GRID_WIDTH),
+            caption=caption.format(filters=layer.maps.shape[-1]),
+        )
