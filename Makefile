@@ -53,6 +53,7 @@ bench: install chromium
 	$(PY) bench/accuracy.py
 	$(PY) bench/usps.py
 	$(PY) bench/latency.py
+	$(PY) bench/saliency.py
 	$(PY) bench/browser.py
 	$(PY) bench/train.py
 

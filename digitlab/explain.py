@@ -19,7 +19,10 @@ from PIL import Image
 
 from digitlab.preprocess import to_bytes
 
-SALIENCY_STEPS = 32  # Points on the path: the attributions' sum is within ~0.02 of the probability rise.
+# Points on the path. With 32, the attributions add up to the probability rise within 0.03
+# (median over MNIST test digits; the default cnn, whose output turns sharply along the path,
+# is the least exact: 0.1 at the 90th percentile). More points are more exact and slower.
+SALIENCY_STEPS = 32
 FEATURE_LAYERS = 2  # How many of the first Conv2D layers show their feature maps.
 # Heat colours from faint to strong: dark red, red, yellow, pale yellow.
 HEAT_STOPS = np.array([0.0, 0.4, 0.8, 1.0])
