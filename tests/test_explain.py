@@ -1,4 +1,4 @@
-"""Saliency and feature maps (digitlab.explain) on the shipped models and real MNIST test digits."""
+"""Saliency and feature maps (digitlab.explain) on the shipped models and real MNIST digits, and their page region."""
 
 import numpy as np
 import pytest
@@ -156,3 +156,34 @@ def test_overlay_paints_salient_pixels_and_leaves_the_rest_grey():
     grey = picture[30, 26]
     assert grey[0] == grey[1] == grey[2] > 50  # ink that did not push stays grey
     assert not picture[0, 0].any()  # the background stays black
+
+
+def saliency_region(name, image, probabilities):
+    import numpy as np
+
+    from digitlab.explain import Explainer
+    from digitlab.inference import Prediction
+    from digitlab.store import load_model
+    from digitlab.views.insight import saliency_view
+    from tests.conftest import ROOT
+
+    explainer = Explainer(load_model(ROOT / "model" / f"{name}.keras"))
+    saliency_view(explainer, Prediction(int(np.argmax(probabilities)), max(probabilities), probabilities, image))
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "captions"),
+    [
+        ([0.0] * 7 + [0.97, 0.0, 0.03], ["towards 7"]),
+        ([0.0] * 7 + [0.55, 0.0, 0.45], ["towards 7", "towards 9"]),
+    ],
+    ids=["sure", "unsure"],
+)
+def test_the_saliency_region_shows_the_runner_up_only_when_unsure(digits, probabilities, captions):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(saliency_region, args=("mlp-small", digits[0][0], probabilities), default_timeout=60)
+    at.run()
+    assert not at.exception
+    shown = [caption for image in at.get("image") for caption in image.captions]
+    assert [caption.split("; ")[0].split(" the answer ")[1] for caption in shown] == captions
