@@ -263,7 +263,8 @@ class JobProgress(StopWhenAsked):
         self.reporter.set_phase("validating")
 
     def on_epoch_end(self, epoch, logs=None):
-        self.reporter.report("epoch_end", {key: float(value) for key, value in (logs or {}).items()})
+        if not self.requested:  # An epoch cut short by Cancel is not recorded.
+            self.reporter.report("epoch_end", {key: float(value) for key, value in (logs or {}).items()})
         super().on_epoch_end(epoch, logs)
 
 

@@ -81,7 +81,7 @@ def test_cancel_stops_the_fit_between_batches_and_saves_nothing(tmp_path, mnist)
     assert job.wait(60), "the job did not stop after Cancel"
     snapshot = job.snapshot()
     assert snapshot.status == jobs.CANCELLED and snapshot.cancel_requested and snapshot.error is None
-    assert snapshot.epoch == 1 and snapshot.step < snapshot.steps == 300
+    assert snapshot.epoch == 1 and snapshot.step < snapshot.steps == 300 and snapshot.history == {}
     assert list(tmp_path.iterdir()) == []
     assert slot.running() is None
 

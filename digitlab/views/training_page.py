@@ -53,11 +53,26 @@ def others_running_job():
 
 
 def start_job(kind, title, work):
-    """Start `work` in the server's slot for this session, or explain why it cannot start."""
+    """Start `work` in the server's slot for this session (a button callback), or note why it cannot start."""
     try:
         st.session_state[f"job-{kind}"] = job_slot().start(kind, title, work, owner=owner())
     except jobs.JobBusy as busy:
-        st.warning(str(busy))
+        st.session_state[f"refused-{kind}"] = str(busy)
+
+
+def start_button(label, kind, title, work, disabled):
+    """Start runs the job in its callback, so the run that follows already shows it running."""
+    st.button(
+        label,
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=disabled,
+        on_click=start_job,
+        args=(kind, title, work),
+    )
+    refused = st.session_state.pop(f"refused-{kind}", None)
+    if refused:
+        st.warning(refused)
 
 
 def select_model(path):
@@ -156,9 +171,8 @@ def finished_job(job, show_result):
             disabled=selected_model_path() == snapshot.result["path"],
         )
     elif snapshot.status == jobs.CANCELLED:
-        st.warning(
-            f"{snapshot.title} was cancelled after {len(snapshot.epoch_seconds)} finished epoch(s): nothing was saved."
-        )
+        when = f"during epoch {snapshot.epoch} of {snapshot.epochs}" if snapshot.epochs else "before it began"
+        st.warning(f"{snapshot.title} was cancelled {when}: nothing was saved.")
     else:
         st.error(snapshot.error)
     curves(snapshot)
@@ -206,8 +220,8 @@ def tuned_result(result):
     )
 
 
-def zoo_controls(busy):
-    """Architecture, epochs, batch size and images; returns the job's settings when Start is pressed."""
+def zoo_controls():
+    """Architecture, epochs, batch size and number of images; returns them."""
     names = list(RECIPES)
     arch = st.selectbox("Architecture", names, index=names.index(DEFAULT_ARCH), key="train_arch")
     recipe = RECIPES[arch]
@@ -238,26 +252,22 @@ def zoo_controls(busy):
             f"An epoch of {images:,} images takes roughly {seconds_text(max(estimate, 1))} on this server "
             f"(scaled from the shipped {arch}'s card), plus checking the test digits after each epoch."
         )
-    started = st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=busy)
-    return (arch, epochs, batch_size, images) if started else None
+    return arch, epochs, batch_size, images
 
 
 def zoo_tab(mnist):
     """Train a zoo architecture from scratch, watching its curves grow."""
-    busy = job_slot().running() is not None
-    settings = zoo_controls(busy)
-    if settings is not None:
-        arch, epochs, batch_size, images = settings
-        work = functools.partial(
-            jobs.train_zoo_model,
-            arch=arch,
-            mnist=(mnist["train"], mnist["test"]),
-            out_dir=resources.model_dir(),
-            epochs=epochs,
-            batch_size=batch_size,
-            limit=images,
-        )
-        start_job(TRAIN, f"Training {arch}", work)
+    arch, epochs, batch_size, images = zoo_controls()
+    work = functools.partial(
+        jobs.train_zoo_model,
+        arch=arch,
+        mnist=(mnist["train"], mnist["test"]),
+        out_dir=resources.model_dir(),
+        epochs=epochs,
+        batch_size=batch_size,
+        limit=images,
+    )
+    start_button("Start training", TRAIN, f"Training {arch}", work, disabled=job_slot().running() is not None)
     job_panel(TRAIN, trained_result)
 
 
@@ -274,8 +284,8 @@ def digit_counts(counts):
     return ", ".join(f"{digit}: {count}" for digit, count in counts.items())
 
 
-def fine_tune_controls(store, users, busy):
-    """Base model, whose drawings, epochs and MNIST images; returns the job's settings when Start is pressed."""
+def fine_tune_controls(store, users):
+    """Base model, whose drawings, epochs and MNIST images; returns them, the drawings and any reason not to start."""
     paths = resources.model_paths()
     selected = selected_model_path()
     base = st.selectbox(
@@ -309,10 +319,7 @@ def fine_tune_controls(store, users, busy):
         f"{finetune.USER_SHARE:.0%} of every epoch. The shipped models are never changed: the result is saved "
         "as a new model."
     )
-    started = st.button(
-        "Start fine-tuning", type="primary", icon=":material/play_arrow:", disabled=busy or problem is not None
-    )
-    return (base, user, samples, epochs, images) if started else None
+    return base, user, samples, epochs, images, problem
 
 
 def fine_tune_tab(mnist):
@@ -327,20 +334,20 @@ def fine_tune_tab(mnist):
             "person, saved with **Right?** ✓ / ✗ under each reading on the Draw page."
         )
     else:
-        settings = fine_tune_controls(store, users, job_slot().running() is not None)
-        if settings is not None:
-            base, user, samples, epochs, images = settings
-            work = functools.partial(
-                finetune.fine_tune,
-                base_path=base,
-                user=user,
-                samples=samples,
-                mnist=(mnist["train"], mnist["test"]),
-                out_dir=resources.model_dir(),
-                epochs=epochs,
-                mnist_images=images,
-            )
-            start_job(FINE_TUNE, f"Fine-tuning {Path(base).stem} on {user}'s drawings", work)
+        base, user, samples, epochs, images, problem = fine_tune_controls(store, users)
+        work = functools.partial(
+            finetune.fine_tune,
+            base_path=base,
+            user=user,
+            samples=samples,
+            mnist=(mnist["train"], mnist["test"]),
+            out_dir=resources.model_dir(),
+            epochs=epochs,
+            mnist_images=images,
+        )
+        title = f"Fine-tuning {Path(base).stem} on {user}'s drawings"
+        busy = job_slot().running() is not None
+        start_button("Start fine-tuning", FINE_TUNE, title, work, disabled=busy or problem is not None)
     job_panel(FINE_TUNE, tuned_result)
 
 
