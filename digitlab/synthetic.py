@@ -12,16 +12,63 @@ CANVAS = 280
 def render_on_canvas(digit, rng, canvas=CANVAS):
     """Draw a 28×28 MNIST digit onto a white RGBA canvas at a random size, place and pen width."""
     side = int(rng.integers(canvas // 5, canvas - 20))
-    ink = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
-    pen_change = int(rng.integers(-1, 3)) * max(1, side // 60)
-    if pen_change:
-        size = 2 * abs(pen_change) + 1
-        ink = ink.filter(ImageFilter.MaxFilter(size) if pen_change > 0 else ImageFilter.MinFilter(size))
+    ink = _change_pen_width(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), side, rng)
     page = Image.new("L", (canvas, canvas), 0)
     left, top = (int(v) for v in rng.integers(0, canvas - side + 1, size=2))
     page.paste(ink, (left, top))
     gray = 255 - np.asarray(page)
     return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+
+
+def _change_pen_width(ink, side, rng):
+    """Thin or thicken the strokes of a digit drawn `side` pixels wide, at random, like another pen."""
+    pen_change = int(rng.integers(-1, 3)) * max(1, side // 60)
+    if not pen_change:
+        return ink
+    size = 2 * abs(pen_change) + 1
+    return ink.filter(ImageFilter.MaxFilter(size) if pen_change > 0 else ImageFilter.MinFilter(size))
+
+
+def render_number(digits, rng, width=3 * CANVAS, height=CANVAS, gap=(10, 60), cut=0):
+    """Draw MNIST digits side by side on a white RGBA canvas, like a number written by hand.
+
+    The digits share a random height (each ±10 %, shrunk until they fit), sit on a slightly wavy
+    line, and `gap` (pixels, drawn at random; negative overlaps them) separates their ink.
+    `cut` > 0 removes a band of that many rows through each digit at a random height, breaking
+    its strokes. Returns the canvas and each digit's ink box (x0, y0, x1, y1), left to right.
+    """
+    digit_height = int(rng.integers(height * 2 // 5, height * 4 // 5))
+    gaps = [int(g) for g in rng.integers(gap[0], gap[1] + 1, size=len(digits) - 1)]
+    while True:
+        inks = [_digit_ink(digit, digit_height, rng, cut) for digit in digits]
+        spare = width - sum(ink.shape[1] for ink in inks) - sum(gaps)
+        if spare >= 2 and max(ink.shape[0] for ink in inks) <= height - 2:
+            break
+        digit_height = int(digit_height * 0.85)
+    page = np.zeros((height, width), np.uint8)
+    left, boxes = int(rng.integers(1, spare)), []
+    for ink, gap_after in zip(inks, [*gaps, 0]):
+        ink_height, ink_width = ink.shape
+        top = int(np.clip(rng.normal((height - ink_height) / 2, height / 40), 0, height - ink_height))
+        area = page[top : top + ink_height, left : left + ink_width]
+        np.maximum(area, ink, out=area)
+        boxes.append((left, top, left + ink_width, top + ink_height))
+        left += ink_width + gap_after
+    gray = 255 - page
+    return np.dstack([gray, gray, gray, np.full_like(gray, 255)]), boxes
+
+
+def _digit_ink(digit, digit_height, rng, cut):
+    """An MNIST digit scaled so that its ink is about `digit_height` pixels tall, cropped to its ink."""
+    side = round(28 * digit_height * rng.uniform(0.9, 1.1) / 20)  # MNIST ink is at most 20 of 28 pixels tall.
+    ink = _change_pen_width(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), side, rng)
+    mask = np.asarray(ink) > 32
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    ink = np.array(ink)[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if cut:
+        top = int(rng.integers(ink.shape[0] * 3 // 10, ink.shape[0] * 7 // 10))
+        ink[top : top + cut] = 0
+    return ink
 
 
 def load_usps(path):
