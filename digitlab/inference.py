@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from digitlab.preprocess import to_mnist
+from digitlab.segment import blobs
 from digitlab.store import MODEL_DIR, load_matching_card, load_model
 from digitlab.zoo import DEFAULT_ARCH
 
@@ -35,6 +36,28 @@ class Prediction:
 
 
 NO_DIGIT = Prediction(None, None, None, None)
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A handwritten number read digit by digit, left to right; empty ("", no digits) when there is no ink.
+
+    `boxes` holds each digit's ink box (x0, y0, x1, y1) in the picture. `confidence` is the
+    product of the digits' confidences, the model's chance that the whole number is right
+    (None for an empty reading).
+    """
+
+    text: str
+    digits: tuple[Prediction, ...]
+    boxes: tuple[tuple[int, int, int, int], ...]
+    confidence: float | None
+
+    def to_dict(self):
+        return {
+            "number": self.text,
+            "confidence": self.confidence,
+            "digits": [{**digit.to_dict(), "box": list(box)} for digit, box in zip(self.digits, self.boxes)],
+        }
 
 
 class Classifier:
@@ -92,6 +115,31 @@ class Classifier:
         for i, row in zip(found, scores):
             results[i] = _prediction(row, inputs[i])
         return results
+
+    def read_number(self, image):
+        """Read a picture of a handwritten number of any length: a NumberReading (see digitlab.segment).
+
+        Ink wide enough to hold touching digits can be cut in several ways; every candidate digit
+        is read in one batched call and the way whose digits the model is surest of wins.
+        """
+        found = blobs(image)
+        candidates = [piece for blob in found for split in blob.splits for piece in split]
+        predictions = iter(self.predict_model_inputs([to_mnist(piece.picture) for piece in candidates]))
+        splits_read = [[[(piece, next(predictions)) for piece in split] for split in blob.splits] for blob in found]
+        chosen = [max(splits, key=_surety) for splits in splits_read]
+        read = [(piece, prediction) for split in chosen for piece, prediction in split if prediction.digit is not None]
+        digits = tuple(prediction for _, prediction in read)
+        return NumberReading(
+            text="".join(str(digit.digit) for digit in digits),
+            digits=digits,
+            boxes=tuple(piece.box for piece, _ in read),
+            confidence=float(np.prod([digit.confidence for digit in digits])) if digits else None,
+        )
+
+
+def _surety(split_read):
+    """How sure the model is of a way to cut ink into digits: the product of their confidences."""
+    return float(np.prod([prediction.confidence or 0.0 for _, prediction in split_read]))
 
 
 def _prediction(scores, model_input):
