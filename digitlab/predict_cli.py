@@ -5,6 +5,7 @@ import json
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from itertools import islice
 
 from digitlab.images import ImageReadError, find_images, open_image
@@ -20,10 +21,13 @@ def parse_args(argv):
     parser.add_argument("--model", help="path to a .keras model (default: the shipped model/cnn.keras)")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--top", type=int, default=1, metavar="K", help="also show the K most likely digits (1-10)")
+    parser.add_argument("--number", action="store_true", help="read each image as a whole number of several digits")
     parser.add_argument("--verbose", action="store_true", help="log details")
     args = parser.parse_args(argv)
     if not 1 <= args.top <= 10:
         parser.error(f"--top must be between 1 and 10, got {args.top}")
+    if args.number and args.top > 1:
+        parser.error("--top is for single digits; with --number, --json shows each digit's probabilities")
     return args
 
 
@@ -59,15 +63,32 @@ def format_json(path, prediction, top):
     return json.dumps(record)
 
 
-def classify(classifier, paths, write, top, as_json):
-    """Classify every image under `paths`, writing one line each; returns how many failed."""
+def format_number_human(path, reading):
+    if not reading.digits:
+        return f"{path}: no number found"
+    digits = ", ".join(f"{digit.digit} ({digit.confidence:.1%})" for digit in reading.digits)
+    return f"{path}: {reading.text} ({reading.confidence:.1%})  digits: {digits}".replace("%", " %")
+
+
+def format_number_json(path, reading):
+    return json.dumps({"file": str(path), **reading.to_dict()})
+
+
+def classify(classifier, paths, write, top, as_json, number=False):
+    """Classify every image under `paths` (as a whole number with `number`), one line each; returns the failures."""
+    if number:
+        read = partial(map, classifier.read_number)
+        describe = format_number_json if as_json else format_number_human
+    else:
+        read = classifier.predict_many
+        describe = partial(format_json if as_json else format_human, top=top)
     entries = iter(find_images(paths))
     failures = 0
     with ThreadPoolExecutor() as pool:
         while batch := list(islice(entries, BATCH)):
             decoded = read_batch(pool, batch)
             readable = [pixels for _, pixels in decoded if not isinstance(pixels, ImageReadError)]
-            predictions = iter(classifier.predict_many(readable))
+            predictions = iter(read(readable))
             for path, pixels in decoded:
                 if isinstance(pixels, ImageReadError):
                     failures += 1
@@ -75,7 +96,7 @@ def classify(classifier, paths, write, top, as_json):
                         json.dumps({"file": str(path), "error": str(pixels)}) if as_json else f"{path}: error: {pixels}"
                     )
                 else:
-                    write((format_json if as_json else format_human)(path, next(predictions), top))
+                    write(describe(path, next(predictions)))
     return failures
 
 
@@ -91,5 +112,5 @@ def main(argv=None):
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    failures = classify(classifier, args.paths, lambda line: print(line, flush=True), args.top, args.json)
+    failures = classify(classifier, args.paths, lambda line: print(line, flush=True), args.top, args.json, args.number)
     return 1 if failures else 0
