@@ -45,12 +45,15 @@ def drawing_canvas(stroke_width):
 
 
 def live_reading(classifier, drawing):
-    """What the model reads in the drawing: the verdict, the model's view, the probabilities and how it sees."""
+    """What the model reads in the drawing: the verdict, the model's view and the probabilities.
+
+    Returns the normalisation steps and the prediction, or None when there is no digit to read.
+    """
     steps = normalisation_steps(drawing) if drawing is not None else None
     prediction = classifier.predict_model_input(steps.centred) if steps is not None else NO_DIGIT
     if prediction.digit is None:
         st.info(DRAW_PROMPT)
-        return
+        return None
     verdict_column, view_column = st.columns(2)
     with verdict_column:
         verdict(prediction)
@@ -58,6 +61,11 @@ def live_reading(classifier, drawing):
     with view_column:
         model_view(prediction.model_input)
     probabilities(prediction)
+    return steps, prediction
+
+
+def how_it_sees_section(classifier, drawing, steps, prediction):
+    """The full-width explanation under the canvas: the normalisation steps, the saliency and the feature maps."""
     st.subheader("How it sees")
     normalisation_explained(drawing, steps)
     how_it_sees(classifier, prediction)
@@ -88,7 +96,7 @@ def step_picture(picture, size=STEP_SIZE):
 
 
 def draw_section():
-    """The canvas with its controls on the left, the live reading on the right; returns the classifier.
+    """The canvas and its controls beside the live reading, how it sees below; returns the classifier.
 
     The canvas is sent to the browser before the model loads, so that a first visitor can start
     drawing while TensorFlow is still being imported.
@@ -100,8 +108,9 @@ def draw_section():
         st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
     with reading_column:
         classifier = selected_classifier()
-        if classifier is not None:
-            live_reading(classifier, drawing)
+        reading = live_reading(classifier, drawing) if classifier is not None else None
+    if reading is not None:
+        how_it_sees_section(classifier, drawing, *reading)
     return classifier
 
 
