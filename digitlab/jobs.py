@@ -9,6 +9,7 @@ between batches when cancelled, when the server goes away (its stdin closes) or 
 """
 
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,6 @@ from pathlib import Path
 from digitlab.cards import build_card, free_name, live_model_name
 from digitlab.data import array_hashes
 from digitlab.store import save_model_and_card, without_optimizer
-from digitlab.training import StopWhenAsked
 from digitlab.zoo import RECIPES
 
 RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
@@ -145,25 +145,37 @@ class Job:
             )
 
     def _follow(self):
-        """Run the child, hand it its work, apply its reports as they come, then record how it ended."""
-        python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        """Run the child and follow it; however that ends, record how the job ended, so the slot frees up."""
+        exit_status = None
         with tempfile.TemporaryFile() as errors:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", "from digitlab.jobs import work_in_child; work_in_child()"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env={**os.environ, "PYTHONPATH": python_path},
-            )
+            try:
+                exit_status = self._run_child(errors)
+            finally:
+                errors.seek(0)
+                self._finish(exit_status, errors.read().decode("utf-8", "replace").strip())
+
+    def _run_child(self, errors):
+        """Start the child, hand it its work and apply its reports as they come; returns its exit status."""
+        python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", "from digitlab.jobs import work_in_child; work_in_child()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env={**os.environ, "PYTHONPATH": python_path},
+        )
+        try:
             self._send_work()
             for line in self._process.stdout:
                 text = line.decode("utf-8", "replace")
                 if text.startswith(EVENT_PREFIX):
                     self._apply(*json.loads(text.removeprefix(EVENT_PREFIX)))
+        finally:
+            with contextlib.suppress(OSError):  # Unsent work left in the buffer of a pipe the child closed.
+                self._process.stdin.close()  # A child still working takes this as Cancel.
+            self._process.stdout.close()
             exit_status = self._process.wait()
-            self._process.stdin.close()
-            errors.seek(0)
-            self._finish(exit_status, errors.read().decode("utf-8", "replace").strip())
+        return exit_status
 
     def _send_work(self):
         """Write the pickled work to the child's stdin, then a cancel line if Cancel came first."""
@@ -239,33 +251,9 @@ class Reporter:
 
     def progress_callback(self):
         """A Keras callback for `fit` that reports progress and ends the fit between batches when cancelled."""
-        return JobProgress(self, self._cancelled)
+        from digitlab.training import ReportProgress
 
-
-class JobProgress(StopWhenAsked):
-    """Reports a fit's epochs, batches and metrics; ends the fit after the batch when the job is cancelled."""
-
-    def __init__(self, reporter, cancelled):
-        super().__init__(cancelled)
-        self.reporter = reporter
-
-    def on_train_begin(self, logs=None):
-        self.reporter.report("fit", [self.params["epochs"], self.params.get("steps") or 0])
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.reporter.report("epoch", epoch + 1)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.reporter.report("step", batch + 1)
-        super().on_train_batch_end(batch, logs)
-
-    def on_test_begin(self, logs=None):
-        self.reporter.set_phase("validating")
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not self.requested:  # An epoch cut short by Cancel is not recorded.
-            self.reporter.report("epoch_end", {key: float(value) for key, value in (logs or {}).items()})
-        super().on_epoch_end(epoch, logs)
+        return ReportProgress(self.report, self._cancelled)
 
 
 def work_in_child():

@@ -59,6 +59,36 @@ class StopWhenAsked(keras.callbacks.Callback):
         self._stop_if_asked()
 
 
+class ReportProgress(StopWhenAsked):
+    """Reports a fit through `report(event, value)`, and ends it after the current batch once asked.
+
+    Events: `fit` [epochs, batches per epoch], `epoch` n, `step` n, `phase` "validating", and
+    `epoch_end` with the epoch's metrics, which an epoch cut short by the stop does not send.
+    """
+
+    def __init__(self, report, asked):
+        super().__init__(asked)
+        self.report = report
+
+    def on_train_begin(self, logs=None):
+        self.report("fit", [self.params["epochs"], self.params.get("steps") or 0])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.report("epoch", epoch + 1)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.report("step", batch + 1)
+        super().on_train_batch_end(batch, logs)
+
+    def on_test_begin(self, logs=None):
+        self.report("phase", "validating")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.requested:
+            self.report("epoch_end", {key: float(value) for key, value in (logs or {}).items()})
+        super().on_epoch_end(epoch, logs)
+
+
 class StopOnSignal(StopWhenAsked):
     """Ctrl-C or SIGTERM while fitting ends `fit` after the current batch instead of inside TensorFlow.
 

@@ -12,6 +12,7 @@ from digitlab.cards import free_name, live_model_name, name_part, tuned_model_na
 from digitlab.inference import load_classifier
 from digitlab.store import list_models
 from digitlab.zoo import RECIPES
+from tests.conftest import run_script
 
 JOB_TIMEOUT = 240
 
@@ -81,7 +82,8 @@ def test_cancel_stops_the_fit_between_batches_and_saves_nothing(tmp_path, mnist)
     assert job.wait(60), "the job did not stop after Cancel"
     snapshot = job.snapshot()
     assert snapshot.status == jobs.CANCELLED and snapshot.cancel_requested and snapshot.error is None
-    assert snapshot.epoch == 1 and snapshot.step < snapshot.steps == 300 and snapshot.history == {}
+    assert snapshot.steps == 300 and 1 <= snapshot.epoch < snapshot.epochs == 50
+    assert [len(values) for values in snapshot.history.values()] == [snapshot.epoch - 1] * len(snapshot.history)
     assert list(tmp_path.iterdir()) == []
     assert slot.running() is None
 
@@ -121,3 +123,10 @@ def test_a_new_name_carries_the_utc_time():
     moment = datetime.datetime(2026, 11, 21, 2, 46, 31, tzinfo=datetime.UTC)
     assert live_model_name("cnn", moment) == "cnn-live-20261121-024631"
     assert tuned_model_name("cnn", "Sam", moment) == "cnn-tuned-sam-20261121-024631"
+
+
+def test_the_train_page_imports_without_tensorflow():
+    """The app draws its canvas before TensorFlow loads: the jobs and the Train page load it only to train."""
+    code = "import sys, app, digitlab.finetune; print(sorted(name for name in sys.modules if 'tensorflow' in name))"
+    process = run_script("-c", code)
+    assert process.returncode == 0 and process.stdout.strip() == "[]", process.stdout + process.stderr
