@@ -1,6 +1,6 @@
 """The Train page: train a zoo model live, or fine-tune one on someone's saved drawings.
 
-The work runs in a background thread (`digitlab.jobs`), one job at a time per server; the page
+The work runs in a child process (`digitlab.jobs`), one job at a time per server; the page
 polls it once a second in a fragment, so the page stays responsive, Cancel works at any time
 and the job carries on across reruns and page changes.
 """
@@ -354,8 +354,14 @@ def fine_tune_tab(mnist):
             f"Nobody has saved drawings yet. Fine-tuning needs at least {finetune.MIN_SAMPLES} drawings by one "
             "person, saved with **Right?** ✓ / ✗ under each reading on the Draw page."
         )
+    elif not resources.model_paths():
+        st.warning(f"No models in `{resources.model_dir()}` to start from: train one in the first tab.")
     else:
-        base, user, samples, epochs, images, problem = fine_tune_controls(store, users)
+        try:
+            base, user, samples, epochs, images, problem = fine_tune_controls(store, users)
+        except FeedbackError as error:
+            st.error(f"The saved drawings cannot be read: {error}")
+            return
         work = functools.partial(
             finetune.fine_tune,
             base_path=base,
