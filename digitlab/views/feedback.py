@@ -4,7 +4,7 @@ import hashlib
 
 import streamlit as st
 
-from digitlab.feedback import FeedbackError, FeedbackStore, clean_user_name, default_db_path
+from digitlab.feedback import MAX_USER_LENGTH, FeedbackError, FeedbackStore, clean_user_name, default_db_path
 
 USER_KEY = "feedback_user"
 NAME_INPUT_KEY = "feedback_name_input"
@@ -60,7 +60,7 @@ def user_name():
     st.text_input(
         "Your name, to save your drawings under (press Enter)",
         key=NAME_INPUT_KEY,
-        max_chars=40,
+        max_chars=MAX_USER_LENGTH,
         on_change=remember_name,
         placeholder="e.g. Sam",
     )
