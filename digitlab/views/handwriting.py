@@ -217,6 +217,9 @@ def render():
             return
         user = user_filter(store)
         samples = store.samples(user)
+        if not samples:  # Deleted from another session since the list of names was read.
+            st.info(EMPTY_STORE_MESSAGE)
+            return
         counts_section(samples)
         accuracy_section(samples)
         samples_grid(store, samples)
