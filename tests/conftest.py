@@ -1,6 +1,7 @@
-"""Shared fixtures: the MNIST file, and running the project's scripts as a user would."""
+"""Shared fixtures: the MNIST file, copies of the shipped models, and running the project's scripts."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,16 @@ def mnist(mnist_file):
     from digitlab.data import load_mnist
 
     return load_mnist(mnist_file)
+
+
+def copy_shipped_models(folder, names):
+    """Copy the shipped models `names` (weights and cards) into `folder`, for an app or API to use; returns it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for suffix in (".keras", ".json"):
+            shutil.copy(ROOT / "model" / f"{name}{suffix}", folder)
+    return folder
 
 
 def run_script(*args, env=None, timeout=300, cwd=ROOT):

@@ -1,7 +1,6 @@
 """Teaching it your handwriting in the real app: ✓ and ✗ "it was …" on the Draw page, then My handwriting."""
 
 import io
-import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackStore
 from digitlab.views.resources import MODEL_DIR_ENV
 from tests.browser import (
     DIGITS,
-    ROOT,
     clear_canvas,
     draw_digit,
     open_page,
@@ -19,6 +17,7 @@ from tests.browser import (
     streamlit_server,
     wait_for_rerun,
 )
+from tests.conftest import copy_shipped_models
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +28,7 @@ MODELS = ("cnn", "mlp-small")
 def served(tmp_path_factory, mnist_file):
     """The app with two shipped models and an empty feedback database, both in temporary folders."""
     folder = tmp_path_factory.mktemp("feedback-app")
-    models = folder / "models"
-    models.mkdir()
-    for name in MODELS:
-        for suffix in (".keras", ".json"):
-            shutil.copy(ROOT / "model" / f"{name}{suffix}", models)
+    models = copy_shipped_models(folder / "models", MODELS)
     db_path = folder / "data" / "feedback.sqlite3"
     env = {MODEL_DIR_ENV: str(models), FEEDBACK_DB_ENV: str(db_path), "MNIST_NPZ": str(mnist_file)}
     log_path = folder / "server.log"

@@ -1,7 +1,5 @@
 """The "Right?" ✓ / ✗ widget and the My handwriting page, through Streamlit's AppTest on real shipped models."""
 
-import shutil
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,7 +9,7 @@ from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackStore, confusion_matrix
 from digitlab.preprocess import to_mnist
 from digitlab.synthetic import render_on_canvas
 from digitlab.views.resources import MODEL_DIR_ENV
-from tests.conftest import ROOT
+from tests.conftest import copy_shipped_models
 
 TIMEOUT = 120
 MODELS = ("cnn", "mlp-small")
@@ -48,11 +46,7 @@ def handwriting_page():
 @pytest.fixture(scope="module")
 def model_folder(tmp_path_factory):
     """Copies of two shipped models (real weights and cards) in a folder of their own."""
-    folder = tmp_path_factory.mktemp("models")
-    for name in MODELS:
-        for suffix in (".keras", ".json"):
-            shutil.copy(ROOT / "model" / f"{name}{suffix}", folder)
-    return folder
+    return copy_shipped_models(tmp_path_factory.mktemp("models"), MODELS)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import functools
 import hashlib
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from digitlab.inference import load_classifier
 from digitlab.preprocess import to_mnist
 from digitlab.store import list_models
 from digitlab.synthetic import load_usps, usps_as_scan
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_shipped_models
 
 USPS_TRAIN = ROOT.parent / "shared" / "data" / "usps" / "zip.train.gz"
 PER_DIGIT = 25
@@ -65,10 +64,7 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model_folder(tmp_path_factory):
     """A copy of the shipped mlp-small, as the app's model folder."""
-    folder = tmp_path_factory.mktemp("models")
-    for path in (ROOT / "model").glob("mlp-small.*"):
-        shutil.copy(path, folder)
-    return folder
+    return copy_shipped_models(tmp_path_factory.mktemp("models"), ["mlp-small"])
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import io
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +10,8 @@ from playwright.sync_api import expect
 
 from digitlab.feedback import FEEDBACK_DB_ENV
 from digitlab.views.resources import MODEL_DIR_ENV
-from tests.browser import DIGITS, ROOT, draw_digit, open_page, problems_in_log, streamlit_server, wait_for_idle
+from tests.browser import DIGITS, draw_digit, open_page, problems_in_log, streamlit_server, wait_for_idle
+from tests.conftest import copy_shipped_models
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +29,7 @@ STEP_CAPTIONS = [
 def app_url(tmp_path_factory, mnist_file):
     """The app on copies of three shipped models (two CNNs, one MLP), its feedback database in a temporary folder."""
     folder = tmp_path_factory.mktemp("insight-app")
-    models = folder / "models"
-    models.mkdir()
-    for name in MODELS:
-        for suffix in (".keras", ".json"):
-            shutil.copy(ROOT / "model" / f"{name}{suffix}", models)
+    models = copy_shipped_models(folder / "models", MODELS)
     env = {
         MODEL_DIR_ENV: str(models),
         FEEDBACK_DB_ENV: str(folder / "feedback.sqlite3"),

@@ -1,12 +1,12 @@
 """The Train page in Chromium: a short live training run that becomes selectable, and a run cancelled midway."""
 
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import ROOT, open_page, problems_in_log, streamlit_server, wait_for_idle, wait_for_rerun
+from tests.browser import open_page, problems_in_log, streamlit_server, wait_for_idle, wait_for_rerun
+from tests.conftest import copy_shipped_models
 
 pytestmark = pytest.mark.browser
 
@@ -19,11 +19,7 @@ JOB_TIMEOUT = 240_000
 @pytest.fixture(scope="module")
 def model_folder(tmp_path_factory):
     """The app's model folder: copies of the shipped mlp-small and cnn."""
-    folder = tmp_path_factory.mktemp("models")
-    for name in ("mlp-small", "cnn"):
-        for path in (ROOT / "model").glob(f"{name}.*"):
-            shutil.copy(path, folder)
-    return folder
+    return copy_shipped_models(tmp_path_factory.mktemp("models"), ["mlp-small", "cnn"])
 
 
 @pytest.fixture(scope="module")
