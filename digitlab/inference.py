@@ -120,26 +120,21 @@ class Classifier:
         """Read a picture of a handwritten number of any length: a NumberReading (see digitlab.segment).
 
         Ink wide enough to hold touching digits can be cut in several ways; every candidate digit
-        is read in one batched call and the way whose digits the model is surest of wins.
+        is read in one batched call and the way whose digits the model is surest of wins (the
+        highest product of confidences, weighed by how plausible each piece's shape is).
         """
         found = blobs(image)
-        candidates = [piece for blob in found for split in blob.splits for piece in split]
-        predictions = iter(self.predict_model_inputs([to_mnist(piece.picture) for piece in candidates]))
-        splits_read = [[[(piece, next(predictions)) for piece in split] for split in blob.splits] for blob in found]
-        chosen = [max(splits, key=_surety) for splits in splits_read]
-        read = [(piece, prediction) for split in chosen for piece, prediction in split if prediction.digit is not None]
-        digits = tuple(prediction for _, prediction in read)
+        candidates = [piece for blob in found for piece in blob.pieces.values()]
+        read = dict(zip(candidates, self.predict_model_inputs([to_mnist(piece.picture) for piece in candidates])))
+        chosen = [piece for blob in found for piece in blob.best_chain(lambda piece: read[piece].confidence or 0.0)]
+        digits = tuple(read[piece] for piece in chosen if read[piece].digit is not None)
+        boxes = tuple(piece.box for piece in chosen if read[piece].digit is not None)
         return NumberReading(
             text="".join(str(digit.digit) for digit in digits),
             digits=digits,
-            boxes=tuple(piece.box for piece, _ in read),
+            boxes=boxes,
             confidence=float(np.prod([digit.confidence for digit in digits])) if digits else None,
         )
-
-
-def _surety(split_read):
-    """How sure the model is of a way to cut ink into digits: the product of their confidences."""
-    return float(np.prod([prediction.confidence or 0.0 for _, prediction in split_read]))
 
 
 def _prediction(scores, model_input):

@@ -1,13 +1,14 @@
 """Splitting a picture of a handwritten number into pictures of its digits, left to right.
 
 The ink is found as for a single digit (`preprocess.ink_map`) and cut into connected
-components. Specks are dropped; the pieces of one digit (a broken stroke, a 5's separate top
-bar, the dots of a shaky line) are joined when they lie above one another; a component much
-wider than a digit (digits that touch) is cut at the columns with the least ink near the
-expected boundaries. Each digit comes back as a small ink picture that `preprocess.to_mnist`
-reads like any drawing. Ink that may hold touching digits comes with several ways to cut it,
-so that the reader can keep the one whose digits the model is surest of
-(`inference.Classifier.read_number`). This module never imports Streamlit or the model.
+components. Specks are dropped and the pieces of one digit are joined: pieces lying above one
+another (a broken stroke, a 4 drawn in two strokes) and short fragments next to a digit (a 5's
+separate top bar, the dots of a shaky line). Ink wider than one digit may hold touching digits:
+candidate cuts wind through the gaps between strokes, as in seam carving, and every piece
+between two cuts is a candidate digit. The reader (`inference.Classifier.read_number`) reads
+them all in one model call and keeps the chain of pieces it is surest of. Each piece is a
+small ink picture that `preprocess.to_mnist` reads like any drawing. This module never
+imports Streamlit or the model.
 """
 
 from dataclasses import dataclass
@@ -22,17 +23,24 @@ SIDE_BY_SIDE = 0.7  # …unless both are this tall, relative to the two together
 FRAGMENT_SHARE = 0.5  # Ink less tall than this share of the tallest digit is part of the nearest digit…
 NEAR_SHARE = 0.35  # …when it lies within this share of the tallest digit's height of it.
 SPECK_SHARE = 0.15  # What is left under this share of the tallest digit's height is a speck.
-DIGIT_ASPECT = 0.8  # A handwritten digit's typical width over height (MNIST's median).
-SPLIT_ASPECT = 1.25  # Ink wider than this over its height likely holds touching digits…
-ONE_DIGIT_ASPECT = 0.9  # …and ink wider than this may: other ways to cut it are offered too.
-CUT_HEIGHT_SHARE = 0.65  # A cut must leave pieces at least this share of the ink's height (whole digits).
-CUT_WINDOW = 0.3  # A cut is looked for within this share of a digit's width around the expected boundary.
+ONE_DIGIT_ASPECT = 0.9  # Ink wider than this over its height may hold touching digits: cuts are looked for.
+DIGIT_ASPECT = 0.8  # A handwritten digit's typical width over height (MNIST's median)…
+CUTS_PER_DIGIT = 2  # …and how many candidate cuts are tried per digit that the ink's width could hold.
+CUT_SPACING = 0.15  # Candidate cuts lie at least this share of the ink's height apart…
+MIN_INK_SHARE = 0.12  # …and leave at least this share of the ink on either side.
+DIGIT_HEIGHT_SHARE = 0.65  # A digit cut from touching ink spans at least this share of the ink's height…
+MAX_SPAN = 3  # …and spans at most this many of the gaps between candidate cuts.
+WIDE_ASPECT = 1.5  # Only one MNIST digit in 200 is wider than 1.5 times its height…
+WIDE_FALL = 0.15  # …so ink wider than that is less and less likely one digit: e-fold per 0.15 of aspect.
 MARGIN = 0.15  # Each digit's picture has this share of its longer side as a blank margin.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Piece:
-    """One digit of the number: its ink box (x0, y0, x1, y1) in the picture, and its ink with a margin."""
+    """A candidate digit: its ink box (x0, y0, x1, y1) in the picture, and its ink with a margin.
+
+    Pieces compare and hash by identity, so that they can key the model's readings of them.
+    """
 
     box: tuple[int, int, int, int]
     picture: np.ndarray
@@ -41,12 +49,40 @@ class Piece:
     def height(self):
         return self.box[3] - self.box[1]
 
+    @property
+    def shape_prior(self):
+        """How plausible the piece's shape is for a single digit: 1, falling for ink much wider than tall."""
+        aspect = (self.box[2] - self.box[0]) / self.height
+        return float(np.exp(-max(0.0, aspect - WIDE_ASPECT) / WIDE_FALL))
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Blob:
-    """Ink holding one digit or several touching ones, with the ways to cut it into digits, likeliest first."""
+    """Ink holding one digit or several touching ones, and the candidate digits between its possible cuts.
 
-    splits: tuple[tuple[Piece, ...], ...]
+    Cut 0 is the ink's left edge and cut `edges - 1` its right edge; `pieces[(i, j)]` is the ink
+    between cuts i and j. Every way to read the blob is a chain of pieces from the left edge to
+    the right one; `pieces[(0, edges - 1)]`, the whole ink, is always there.
+    """
+
+    edges: int
+    pieces: dict[tuple[int, int], Piece]
+
+    def best_chain(self, score):
+        """The chain of pieces, left to right, with the highest product of `score(piece)` × shape prior.
+
+        `score` is the model's confidence in a piece, in [0, 1].
+        """
+        best = {0: (1.0, [])}
+        for end in range(1, self.edges):
+            chains = [
+                (best[start][0] * score(piece) * piece.shape_prior, [*best[start][1], piece])
+                for (start, stop), piece in self.pieces.items()
+                if stop == end and start in best
+            ]
+            if chains:
+                best[end] = max(chains, key=lambda chain: chain[0])
+        return best[self.edges - 1][1]
 
 
 @dataclass(frozen=True)
@@ -82,13 +118,11 @@ def blobs(image):
     large_enough = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= MIN_INK_SIDE * min(ink.shape)
     groups = [_Group(tuple(int(v) for v in box[:4]), (int(box[4]),)) for box in boxes[large_enough]]
     groups = drop_specks(attach_fragments(merge_stacked(groups)))
-    found = []
-    for group in sorted(groups, key=lambda group: group.box[0] + group.box[2]):
-        x0, y0, x1, y1 = group.box
-        mask = np.isin(labels[y0:y1, x0:x1], group.labels)
-        splits = [_cut(ink, mask, group.box, columns) for columns in column_splits(mask)]
-        found.append(Blob(tuple(split for split in splits if split is not None)))
-    return found
+    return [
+        cut_into_pieces(ink, np.isin(labels[y0:y1, x0:x1], group.labels), group.box)
+        for group in sorted(groups, key=lambda group: group.box[0] + group.box[2])
+        for x0, y0, x1, y1 in [group.box]
+    ]
 
 
 def connected_components(mask):
@@ -190,59 +224,90 @@ def drop_specks(groups):
     return [group for group in groups if max(group.width, group.height) >= SPECK_SHARE * tallest]
 
 
-def likeliest_count(width, height):
-    """How many digits ink this wide and tall holds, judged by its shape alone."""
-    return max(1, round(width / (DIGIT_ASPECT * height))) if width > SPLIT_ASPECT * height else 1
+def cut_into_pieces(ink, mask, box):
+    """The Blob of one group: its `mask` at `box` cut along every candidate seam, each piece a candidate digit."""
+    height, width = mask.shape
+    edges = [np.zeros(height, np.intp), *candidate_seams(mask), np.full(height, width, np.intp)]
+    whole = (0, len(edges) - 1)
+    spans = [
+        (start, stop) for start in range(whole[1]) for stop in range(start + 1, min(start + MAX_SPAN, whole[1]) + 1)
+    ]
+    pieces = {
+        span: cut_piece(ink, mask, box, edges[span[0]], edges[span[1]]) for span in dict.fromkeys([whole, *spans])
+    }
+    kept = {
+        span: piece
+        for span, piece in pieces.items()
+        if span == whole or (piece is not None and piece.height >= DIGIT_HEIGHT_SHARE * height)
+    }
+    return Blob(len(edges), kept)
 
 
-def column_splits(mask):
-    """Ways to cut `mask` (a group's ink) into digits, as lists of column ranges, the likeliest by shape first.
+def candidate_seams(mask):
+    """Top-to-bottom paths that may part touching digits, left to right; none for ink as narrow as one digit.
 
-    Leaving it whole is always among them, so that a blob never runs out of ways.
+    As in seam carving, dynamic programming finds, for every column, the path through it at
+    mid-height that crosses the least ink while moving at most one column per row, so that a
+    cut winds through the gap between two digits' strokes rather than straight through them.
+    The cheapest paths, spread apart, are the candidates; each is a column per row.
     """
     height, width = mask.shape
-    likeliest = likeliest_count(width, height)
-    counts = [likeliest, likeliest - 1, likeliest + 1] if width > ONE_DIGIT_ASPECT * height else [likeliest]
-    counts = list(dict.fromkeys(count for count in [*counts, 1] if count >= 1))  # Whole, as a last resort.
-    profile = mask.sum(axis=0)
-    return [_columns(profile, count) for count in counts]
+    if width <= ONE_DIGIT_ASPECT * height:
+        return []
+    cost = mask.astype(np.float32)
+    from_top, from_bottom = _accumulated(cost), _accumulated(cost[::-1])[::-1]
+    middle = height // 2
+    through = from_top[middle] + from_bottom[middle] - cost[middle]
+    spacing = max(1, round(CUT_SPACING * height))
+    wanted = CUTS_PER_DIGIT * round(width / (DIGIT_ASPECT * height))
+    share_left = np.cumsum(mask.sum(axis=0)) / mask.sum()
+    inner = np.flatnonzero((share_left >= MIN_INK_SHARE) & (share_left <= 1 - MIN_INK_SHARE))
+    chosen = []
+    for column in inner[np.argsort(through[inner], kind="stable")]:
+        if all(abs(column - other) >= spacing for other in chosen):
+            chosen.append(int(column))
+            if len(chosen) == wanted:
+                break
+    chosen.sort()
+    paths = np.empty((len(chosen), height), np.intp)
+    paths[:, middle] = chosen
+    for row in range(middle - 1, -1, -1):
+        paths[:, row] = _cheapest_neighbour(from_top[row], paths[:, row + 1])
+    for row in range(middle + 1, height):
+        paths[:, row] = _cheapest_neighbour(from_bottom[row], paths[:, row - 1])
+    return list(paths)
 
 
-def _columns(profile, count):
-    """`count` column ranges, cut at the columns with the least ink near the evenly spaced boundaries."""
-    width = len(profile)
-    step, window = width / count, max(1, round(CUT_WINDOW * width / count))
-    edges = [0]
-    for k in range(1, count):
-        expected = round(k * step)
-        low, high = max(edges[-1] + 1, expected - window), min(width - 1, expected + window + 1)
-        if low >= high:
-            continue
-        columns = np.arange(low, high)
-        edges.append(int(columns[np.lexsort((np.abs(columns - expected), profile[low:high]))[0]]))
-    return list(zip(edges, [*edges[1:], width]))
+def _accumulated(cost):
+    """The least cost of a path from the first row down to each pixel, moving at most one column per row."""
+    total = cost.copy()
+    for row in range(1, len(total)):
+        above = total[row - 1]
+        total[row] += np.minimum(above, np.minimum(np.r_[np.inf, above[:-1]], np.r_[above[1:], np.inf]))
+    return total
 
 
-def _cut(ink, mask, box, columns):
-    """The Pieces of one way to cut a group, or None when a cut leaves a piece that is no whole digit."""
-    pieces = [cut_piece(ink, mask, box, left, right) for left, right in columns]
-    if len(pieces) > 1 and any(piece is None or piece.height < CUT_HEIGHT_SHARE * mask.shape[0] for piece in pieces):
-        return None
-    return tuple(pieces)
+def _cheapest_neighbour(costs, columns):
+    """For each column, the one among it and its two neighbours where `costs` is least (straight on ties)."""
+    near = np.clip(columns[:, None] + np.array([0, -1, 1]), 0, len(costs) - 1)
+    return near[np.arange(len(columns)), np.argmin(costs[near], axis=1)]
 
 
 def cut_piece(ink, mask, box, left, right):
-    """The Piece of `ink` under columns [left, right) of a group's `mask` at `box`, or None if it holds no ink."""
+    """The Piece of `ink` between the seams `left` and `right` (a column per row) of a group's `mask` at `box`.
+
+    None when no ink lies between them.
+    """
     x0, y0, _, _ = box
-    own = np.zeros_like(mask)
-    own[:, left:right] = mask[:, left:right]
+    columns = np.arange(mask.shape[1])
+    between = (columns >= left[:, None]) & (columns < right[:, None])
+    own = mask & between
     rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
     if rows.size == 0:
         return None
     top, bottom, first, last = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     fringe = np.asarray(Image.fromarray(own.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(3))) > 0
-    fringe[:, :left] = fringe[:, right:] = False
-    crop = np.where(fringe, ink[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]], 0)[top:bottom, first:last]
+    crop = np.where(fringe & between, ink[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]], 0)[top:bottom, first:last]
     margin = max(2, round(MARGIN * max(crop.shape)))
     return Piece(
         (int(x0 + first), int(y0 + top), int(x0 + last), int(y0 + bottom)),
