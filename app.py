@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digitlab.views import dataset, draw, handwriting, model_page, training_page
+from digitlab.views import dataset, draw, handwriting, model_page, number, training_page
 from digitlab.views.models import model_selector
 
 
@@ -12,6 +12,7 @@ def main():
     page = st.navigation(
         [
             st.Page(draw.render, title="Draw", icon=":material/draw:", url_path="draw", default=True),
+            st.Page(number.render, title="Number", icon=":material/pin:", url_path="number"),
             st.Page(dataset.render, title="Dataset", icon=":material/grid_view:", url_path="dataset"),
             st.Page(model_page.render, title="Model", icon=":material/model_training:", url_path="model"),
             st.Page(training_page.render, title="Train", icon=":material/fitness_center:", url_path="train"),

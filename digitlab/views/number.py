@@ -1,0 +1,100 @@
+"""The Number page: write several digits on a wide canvas and the selected model reads the whole number."""
+
+import streamlit as st
+from PIL import Image, ImageDraw, ImageFont
+
+from digitlab.preprocess import to_bytes
+from digitlab.views.draw import DEFAULT_STROKE_WIDTH
+from digitlab.views.models import selected_classifier
+from digitlab.views.prediction import LOW_CONFIDENCE, upscaled
+
+CANVAS_WIDTH, CANVAS_HEIGHT = 840, 280
+CANVAS_GENERATION_KEY = "number_canvas_generation"
+NUMBER_PROMPT = "Write a number: several digits side by side, with a little space between them"
+TILES_PER_ROW = 8
+TILE_SIZE = 112
+BOX_COLOUR = (230, 60, 60)
+PREVIEW_WIDTH = 420
+
+
+def clear_canvas():
+    """Give the canvas a new key, so that the next run shows a fresh, empty one."""
+    st.session_state[CANVAS_GENERATION_KEY] = st.session_state.get(CANVAS_GENERATION_KEY, 0) + 1
+
+
+def number_canvas(stroke_width):
+    """The wide drawing surface, with the Draw page's canvas options; returns the drawing as RGBA or None."""
+    # The component can only be imported inside a running app, so the import waits until it is drawn.
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(
+        stroke_width=stroke_width,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=CANVAS_HEIGHT,
+        width=CANVAS_WIDTH,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=f"number-canvas-{st.session_state.get(CANVAS_GENERATION_KEY, 0)}",
+    )
+    return result.image_data
+
+
+def number_verdict(reading):
+    """The number as a metric, how sure the model is of all of it, and a warning for each doubtful digit."""
+    st.metric(label="Number", value=reading.text)
+    st.caption(f"{reading.confidence:.1%} sure of the whole number (every digit's confidence multiplied)")
+    for position, digit in enumerate(reading.digits, start=1):
+        (_, top), (runner_up, second) = digit.ranked[:2]
+        if top < LOW_CONFIDENCE:
+            st.warning(f"Not sure of digit {position}: {digit.digit} or {runner_up}? ({top:.0%} against {second:.0%})")
+
+
+def boxed_drawing(drawing, reading):
+    """A copy of the drawing with a box and the digit read around each digit found."""
+    picture = Image.fromarray(to_bytes(drawing)).convert("RGB")
+    pen = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=28)
+    for digit, (x0, y0, x1, y1) in zip(reading.digits, reading.boxes):
+        pen.rectangle((x0 - 4, y0 - 4, x1 + 4, y1 + 4), outline=BOX_COLOUR, width=3)
+        pen.text((x0, max(0, y0 - 34)), str(digit.digit), fill=BOX_COLOUR, font=font)
+    st.image(picture, caption="Where the digits were found", width=PREVIEW_WIDTH)
+
+
+def digit_tiles(reading):
+    """Each digit as the model sees it (28×28, enlarged), with the digit read and the model's confidence."""
+    st.subheader("Digit by digit")
+    digits = list(reading.digits)
+    for row in range(0, len(digits), TILES_PER_ROW):
+        for column, digit in zip(st.columns(TILES_PER_ROW), digits[row : row + TILES_PER_ROW]):
+            column.image(upscaled(digit.model_input, TILE_SIZE), caption=f"{digit.digit} · {digit.confidence:.1%}")
+
+
+def live_reading(classifier, drawing):
+    """What the model reads in the drawing: the number, where its digits are, and each digit."""
+    reading = classifier.read_number(drawing) if drawing is not None else None
+    if reading is None or not reading.digits:
+        st.info(NUMBER_PROMPT)
+        return
+    verdict_column, boxes_column = st.columns([1, 2], gap="large")
+    with verdict_column:
+        number_verdict(reading)
+    with boxes_column:
+        boxed_drawing(drawing, reading)
+    digit_tiles(reading)
+
+
+def render():
+    """The Number page."""
+    st.title("Read a whole number")
+    st.caption(
+        "Write several digits side by side; the model finds each digit, reads it and puts the number together "
+        "each time you lift the pen. Digits that touch are harder to tell apart: leave a little space."
+    )
+    classifier = selected_classifier()
+    stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH, key="number_pen")
+    drawing = number_canvas(stroke_width)
+    st.button("Clear", on_click=clear_canvas, icon=":material/delete:", key="number_clear")
+    if classifier is not None:
+        live_reading(classifier, drawing)
