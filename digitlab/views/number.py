@@ -8,10 +8,10 @@ from digitlab.views.draw import DEFAULT_STROKE_WIDTH
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import LOW_CONFIDENCE, upscaled
 
-CANVAS_WIDTH, CANVAS_HEIGHT = 840, 280
+CANVAS_WIDTH, CANVAS_HEIGHT = 800, 280
 CANVAS_GENERATION_KEY = "number_canvas_generation"
 NUMBER_PROMPT = "Write a number: several digits side by side, with a little space between them"
-TILES_PER_ROW = 8
+TILES_PER_ROW = 6
 TILE_SIZE = 112
 BOX_COLOUR = (230, 60, 60)
 PREVIEW_WIDTH = 420
@@ -64,7 +64,6 @@ def boxed_drawing(drawing, reading):
 
 def digit_tiles(reading):
     """Each digit as the model sees it (28×28, enlarged), with the digit read and the model's confidence."""
-    st.subheader("Digit by digit")
     digits = list(reading.digits)
     for row in range(0, len(digits), TILES_PER_ROW):
         for column, digit in zip(st.columns(TILES_PER_ROW), digits[row : row + TILES_PER_ROW]):
@@ -72,17 +71,17 @@ def digit_tiles(reading):
 
 
 def live_reading(classifier, drawing):
-    """What the model reads in the drawing: the number, where its digits are, and each digit."""
+    """What the model reads in the drawing: the number, each digit as the model sees it, and where they are."""
     reading = classifier.read_number(drawing) if drawing is not None else None
     if reading is None or not reading.digits:
         st.info(NUMBER_PROMPT)
         return
-    verdict_column, boxes_column = st.columns([1, 2], gap="large")
+    verdict_column, digits_column = st.columns([1, 3], gap="large")
     with verdict_column:
         number_verdict(reading)
-    with boxes_column:
-        boxed_drawing(drawing, reading)
-    digit_tiles(reading)
+    with digits_column:
+        digit_tiles(reading)
+    boxed_drawing(drawing, reading)
 
 
 def render():
