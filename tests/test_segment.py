@@ -3,7 +3,7 @@
 The numbers are real MNIST test digits drawn side by side on an 840×280 canvas
 (`synthetic.render_number`) and read with the shipped `model/cnn.keras`. "Right" means every
 digit of the number read right, "counted" that the number has as many digits as drawn. The
-bars sit a few points under what the seeded samples measure (bench/numbers.py has more).
+bars sit a few points under what the seeded samples measure (bench/read_numbers.py has more).
 """
 
 import json
