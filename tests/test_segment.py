@@ -143,6 +143,15 @@ def test_a_five_with_a_separate_top_bar_and_a_dotted_one_are_one_digit_each(clas
     assert classifier.read_number(drawing).text == "51"
 
 
+def test_a_four_whose_stem_misses_its_bar_is_one_digit_and_a_seven_over_a_one_is_two(classifier):
+    four = [[(120, 40), (70, 170), (220, 170)], [(170, 40), (170, 150)], [(170, 190), (170, 240)]]
+    seven_over_one = [[(60, 50), (300, 50)], [(200, 50), (110, 240)], [(265, 85), (265, 240)]]
+    fours = draw_strokes([(0, four), (300, four)])
+    assert len(connected_components(np.asarray(fours.convert("L")) < 128)[1]) == 6
+    assert classifier.read_number(fours).text == "44"
+    assert classifier.read_number(draw_strokes([(100, seven_over_one)])).text == "71"
+
+
 def test_reading_a_number_is_one_model_call(classifier, monkeypatch, mnist):
     (_, _), (x_test, _) = mnist
     calls = []
