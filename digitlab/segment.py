@@ -25,7 +25,8 @@ NEAR_SHARE = 0.35  # …when it lies within this share of the tallest digit's he
 SPECK_SHARE = 0.15  # What is left under this share of the tallest digit's height is a speck.
 ONE_DIGIT_ASPECT = 0.9  # Ink wider than this over its height may hold touching digits: cuts are looked for.
 DIGIT_ASPECT = 0.8  # A handwritten digit's typical width over height (MNIST's median)…
-CUTS_PER_DIGIT = 2  # …and how many candidate cuts are tried per digit that the ink's width could hold.
+CUTS_PER_DIGIT = 2  # …and how many candidate cuts are tried per digit that the ink's width could hold…
+MAX_CUTS = 20  # …up to this many, which bounds the work on a long flat scribble.
 CUT_SPACING = 0.15  # Candidate cuts lie at least this share of the ink's height apart…
 MIN_INK_SHARE = 0.12  # …and leave at least this share of the ink on either side.
 DIGIT_HEIGHT_SHARE = 0.65  # A digit cut from touching ink spans at least this share of the ink's height…
@@ -259,7 +260,7 @@ def candidate_seams(mask):
     middle = height // 2
     through = from_top[middle] + from_bottom[middle] - cost[middle]
     spacing = max(1, round(CUT_SPACING * height))
-    wanted = CUTS_PER_DIGIT * round(width / (DIGIT_ASPECT * height))
+    wanted = min(MAX_CUTS, CUTS_PER_DIGIT * round(width / (DIGIT_ASPECT * height)))
     share_left = np.cumsum(mask.sum(axis=0)) / mask.sum()
     inner = np.flatnonzero((share_left >= MIN_INK_SHARE) & (share_left <= 1 - MIN_INK_SHARE))
     chosen = []
