@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digitlab import load_classifier
-from digitlab.segment import blobs, connected_components
+from digitlab.segment import Blob, Piece, blobs, connected_components
 from digitlab.synthetic import render_number, render_on_canvas
 from tests.browser import DIGITS, arc
 
@@ -69,6 +69,20 @@ def test_diagonal_neighbours_are_connected_and_a_gap_separates():
     assert len(boxes) == 3
     assert labels[0, 0] == labels[2, 2] != labels[0, 5]
     assert connected_components(np.zeros((4, 4), bool))[1].shape == (0, 5)
+
+
+def test_the_chain_the_model_is_surest_of_wins_and_very_wide_pieces_weigh_less():
+    def piece(x0, x1, height=100):
+        return Piece((x0, 0, x1, height), np.zeros((1, 1), np.float32))
+
+    whole, left, right = piece(0, 120), piece(0, 60), piece(60, 120)
+    blob = Blob(3, {(0, 2): whole, (0, 1): left, (1, 2): right})
+    assert blob.best_chain({whole: 0.9, left: 0.99, right: 0.99}.get) == [left, right]
+    assert blob.best_chain({whole: 0.99, left: 0.99, right: 0.9}.get) == [whole]
+    wide, half, other_half = piece(0, 200), piece(0, 100), piece(100, 200)
+    blob = Blob(3, {(0, 2): wide, (0, 1): half, (1, 2): other_half})
+    assert wide.shape_prior < 0.05 and half.shape_prior == 1.0
+    assert blob.best_chain({wide: 1.0, half: 0.5, other_half: 0.5}.get) == [half, other_half]
 
 
 def blank(size=WIDE):
