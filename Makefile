@@ -54,6 +54,7 @@ bench: install chromium
 	$(PY) bench/usps.py
 	$(PY) bench/latency.py
 	$(PY) bench/saliency.py
+	$(PY) bench/read_numbers.py
 	$(PY) bench/browser.py
 	$(PY) bench/train.py
 

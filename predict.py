@@ -1,4 +1,4 @@
-"""Read digits in image files: `python predict.py [--model PATH] [--json] [--top K] PATH...`."""
+"""Read digits in image files: `python predict.py [--model PATH] [--json] [--top K | --number] PATH...`."""
 
 import sys
 
