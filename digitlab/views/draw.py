@@ -6,6 +6,7 @@ from PIL import Image
 from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
 from digitlab.preprocess import normalisation_steps, to_bytes
+from digitlab.views.canvas import clear_button, drawing_canvas
 from digitlab.views.feedback import right_or_wrong
 from digitlab.views.insight import how_it_sees
 from digitlab.views.models import selected_classifier
@@ -13,35 +14,10 @@ from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, p
 
 CANVAS_SIZE = 280
 DEFAULT_STROKE_WIDTH = 18
-CANVAS_GENERATION_KEY = "canvas_generation"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 THUMBNAIL_SIZE = 240
 STEP_SIZE = 104
 STEP_MAT = (96, 96, 96)  # The grey around a stage that is not square, so that its box shows.
-
-
-def clear_canvas():
-    """Give the canvas a new key, so that the next run shows a fresh, empty one."""
-    st.session_state[CANVAS_GENERATION_KEY] = st.session_state.get(CANVAS_GENERATION_KEY, 0) + 1
-
-
-def drawing_canvas(stroke_width):
-    """The 280×280 drawing surface, black ink on white; returns the drawing as an RGBA array or None."""
-    # The component can only be imported inside a running app, so the import waits until it is drawn.
-    from streamlit_drawable_canvas import st_canvas
-
-    result = st_canvas(
-        stroke_width=stroke_width,
-        stroke_color="#000000",
-        background_color="#FFFFFF",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        update_streamlit=True,
-        return_image_data=True,
-        key=f"canvas-{st.session_state.get(CANVAS_GENERATION_KEY, 0)}",
-    )
-    return result.image_data
 
 
 def live_reading(classifier, drawing):
@@ -104,8 +80,8 @@ def draw_section():
     canvas_column, reading_column = st.columns([1, 1], gap="large")
     with canvas_column:
         stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH)
-        drawing = drawing_canvas(stroke_width)
-        st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
+        drawing = drawing_canvas("draw", stroke_width, CANVAS_SIZE, CANVAS_SIZE)
+        clear_button("draw")
     with reading_column:
         classifier = selected_classifier()
         reading = live_reading(classifier, drawing) if classifier is not None else None

@@ -4,41 +4,17 @@ import streamlit as st
 from PIL import Image, ImageDraw, ImageFont
 
 from digitlab.preprocess import to_bytes
+from digitlab.views.canvas import clear_button, drawing_canvas
 from digitlab.views.draw import DEFAULT_STROKE_WIDTH
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import LOW_CONFIDENCE, upscaled
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 800, 280
-CANVAS_GENERATION_KEY = "number_canvas_generation"
 NUMBER_PROMPT = "Write a number: several digits side by side, with a little space between them"
 TILES_PER_ROW = 6
 TILE_SIZE = 112
 BOX_COLOUR = (230, 60, 60)
 PREVIEW_WIDTH = 420
-
-
-def clear_canvas():
-    """Give the canvas a new key, so that the next run shows a fresh, empty one."""
-    st.session_state[CANVAS_GENERATION_KEY] = st.session_state.get(CANVAS_GENERATION_KEY, 0) + 1
-
-
-def number_canvas(stroke_width):
-    """The wide drawing surface, with the Draw page's canvas options; returns the drawing as RGBA or None."""
-    # The component can only be imported inside a running app, so the import waits until it is drawn.
-    from streamlit_drawable_canvas import st_canvas
-
-    result = st_canvas(
-        stroke_width=stroke_width,
-        stroke_color="#000000",
-        background_color="#FFFFFF",
-        height=CANVAS_HEIGHT,
-        width=CANVAS_WIDTH,
-        drawing_mode="freedraw",
-        update_streamlit=True,
-        return_image_data=True,
-        key=f"number-canvas-{st.session_state.get(CANVAS_GENERATION_KEY, 0)}",
-    )
-    return result.image_data
 
 
 def number_verdict(reading):
@@ -93,7 +69,7 @@ def render():
     )
     classifier = selected_classifier()
     stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH, key="number_pen")
-    drawing = number_canvas(stroke_width)
-    st.button("Clear", on_click=clear_canvas, icon=":material/delete:", key="number_clear")
+    drawing = drawing_canvas("number", stroke_width, CANVAS_WIDTH, CANVAS_HEIGHT)
+    clear_button("number", key="number_clear")
     if classifier is not None:
         live_reading(classifier, drawing)
