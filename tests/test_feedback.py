@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -324,7 +325,10 @@ def test_threads_sharing_one_store_all_save(store):
 
 
 @pytest.mark.slow
-def test_concurrent_writer_processes_all_land(tmp_path):
+def test_concurrent_writer_processes_all_land(tmp_path, monkeypatch):
+    # Streamlit's AppTest leaves the last script it ran as __main__, and spawn re-runs __main__ in
+    # every child; a bare module keeps the children to this file's `write_many`.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     path = tmp_path / "feedback.sqlite3"
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(WRITERS)
