@@ -24,6 +24,8 @@ CANVAS = "canvas.upper-canvas"
 METRIC_VALUE = '[data-testid="stMetricValue"]'
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TOOLBAR_HOVER_MS = 300
+NUMBER_SLOT = 190  # Canvas pixels between the digits' 280-pixel drawing slots; each digit is about 150 wide.
+FIRST_NUMBER_SLOT = -40
 
 
 def arc(centre_x, centre_y, radius_x, radius_y, start, end, steps=16):
@@ -108,6 +110,20 @@ def problems_in_log(log_path):
     return [line for line in Path(log_path).read_text().splitlines() if "Traceback" in line or "Error" in line]
 
 
+def assert_clean_log(log_path):
+    """Fail, quoting the lines, when the server logged a traceback or an error."""
+    problems = problems_in_log(log_path)
+    assert not problems, "\n".join(problems)
+
+
+@contextmanager
+def served_app(log_path, env=None):
+    """`streamlit_server`, then, once the server has stopped, a check that its log stayed clean."""
+    with streamlit_server(log_path, env=env) as url:
+        yield url
+    assert_clean_log(log_path)
+
+
 def launch_chromium(playwright):
     """Debian's Chromium, headless, with background chatter switched off."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -135,24 +151,19 @@ def open_page(browser, url, path="", ready_text=None, timeout=120_000):
     return page
 
 
-def canvas_origin(page):
-    """The canvas's top-left corner in page coordinates, after scrolling it into view."""
+def to_page_points(page, points, canvas_width=280):
+    """`points` in canvas coordinates (0 to `canvas_width`) as page coordinates, and the canvas's centre."""
     canvas = page.locator(CANVAS)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    return box["x"], box["y"], box["width"]
+    scale = box["width"] / canvas_width
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    return [(box["x"] + x * scale, box["y"] + y * scale) for x, y in points], centre
 
 
-def to_page_points(page, points):
-    """`points` in canvas coordinates (0-280) as page coordinates, and the canvas's centre."""
-    left, top, width = canvas_origin(page)
-    scale = width / 280
-    return [(left + x * scale, top + y * scale) for x, y in points], (left + width / 2, top + width / 2)
-
-
-def draw_stroke(page, points, steps=4, release=True):
-    """Draw one stroke through `points`, given in canvas coordinates (0-280), with the mouse."""
-    to_page, centre = to_page_points(page, points)
+def draw_stroke(page, points, steps=4, release=True, canvas_width=280):
+    """Draw one stroke through `points`, given in canvas coordinates (0 to `canvas_width`), with the mouse."""
+    to_page, centre = to_page_points(page, points, canvas_width)
     page.mouse.move(*centre)
     page.wait_for_timeout(TOOLBAR_HOVER_MS)
     page.mouse.move(*to_page[0])
@@ -161,6 +172,14 @@ def draw_stroke(page, points, steps=4, release=True):
         page.mouse.move(*point, steps=steps)
     if release:
         page.mouse.up()
+
+
+def write_number(page, text, canvas_width):
+    """Write `text` on the Number page's wide canvas with the mouse, each digit's drawing in its own slot."""
+    for position, character in enumerate(text):
+        for stroke in DIGITS[character]:
+            slot = [(x + FIRST_NUMBER_SLOT + NUMBER_SLOT * position, y) for x, y in stroke]
+            draw_stroke(page, slot, canvas_width=canvas_width)
 
 
 def read_prediction(page):

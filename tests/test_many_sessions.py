@@ -7,13 +7,13 @@ from tests.browser import (
     DIGITS,
     METRIC_VALUE,
     TOOLBAR_HOVER_MS,
+    assert_clean_log,
     clear_canvas,
     draw_digit,
     open_page,
-    problems_in_log,
     read_prediction,
+    served_app,
     start_timing,
-    streamlit_server,
     timed_milliseconds,
     to_page_points,
     wait_for_idle,
@@ -29,10 +29,8 @@ TIMEOUT_MS = 120_000
 def server(tmp_path_factory, mnist_file):
     """One Streamlit server for the module: yields its URL and log path; the log must stay free of errors."""
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with streamlit_server(log_path, env={"MNIST_NPZ": str(mnist_file)}) as url:
+    with served_app(log_path, env={"MNIST_NPZ": str(mnist_file)}) as url:
         yield url, log_path
-    problems = problems_in_log(log_path)
-    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")
@@ -91,5 +89,4 @@ def test_ten_sessions_drawing_at_once_each_read_their_own_digit(browser, server,
         )
     assert readings == {digit: digit for digit in DIGITS}
     assert set(metric_counts.values()) == {1}, metric_counts
-    problems = problems_in_log(log_path)
-    assert not problems, "\n".join(problems)
+    assert_clean_log(log_path)

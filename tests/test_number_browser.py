@@ -10,21 +10,17 @@ from digitlab.views.number import CANVAS_WIDTH, NUMBER_PROMPT
 from digitlab.views.resources import MODEL_DIR_ENV
 from tests.browser import (
     CANVAS,
-    DIGITS,
     METRIC_VALUE,
-    TOOLBAR_HOVER_MS,
     open_page,
-    problems_in_log,
-    streamlit_server,
+    served_app,
     wait_for_idle,
     wait_for_rerun,
+    write_number,
 )
 from tests.conftest import copy_shipped_models
 
 pytestmark = pytest.mark.browser
 
-SLOT = 190  # Canvas pixels between the digits' 280-pixel drawing slots; each digit is about 150 wide.
-FIRST_SLOT = -40
 TILE_CAPTION = re.compile(r"^(\d) · \d{1,3}\.\d%$")
 
 
@@ -38,10 +34,8 @@ def app_url(tmp_path_factory, mnist_file):
         "MNIST_NPZ": str(mnist_file),
     }
     log_path = folder / "server.log"
-    with streamlit_server(log_path, env=env) as url:
+    with served_app(log_path, env=env) as url:
         yield url
-    problems = problems_in_log(log_path)
-    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")
@@ -50,24 +44,6 @@ def number_page(browser, app_url):
     page = open_page(browser, app_url, "number", ready_text=NUMBER_PROMPT)
     yield page
     page.close()
-
-
-def write_number(page, text):
-    """Write `text` with the mouse, each digit's one-stroke drawing (tests/browser.py) in its own slot."""
-    canvas = page.locator(CANVAS)
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    scale = box["width"] / CANVAS_WIDTH
-    for position, character in enumerate(text):
-        for stroke in DIGITS[character]:
-            points = [(box["x"] + (x + FIRST_SLOT + SLOT * position) * scale, box["y"] + y * scale) for x, y in stroke]
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.wait_for_timeout(TOOLBAR_HOVER_MS)
-            page.mouse.move(*points[0])
-            page.mouse.down()
-            for point in points[1:]:
-                page.mouse.move(*point, steps=4)
-            page.mouse.up()
 
 
 def clear(page):
@@ -87,7 +63,7 @@ def digit_captions(page):
 @pytest.mark.parametrize("number", ["2026", "4719"])
 def test_a_written_number_is_read(number_page, number):
     clear(number_page)
-    write_number(number_page, number)
+    write_number(number_page, number, CANVAS_WIDTH)
     expect(number_page.locator(METRIC_VALUE).first).to_have_text(number, timeout=60_000)
     wait_for_idle(number_page)
     assert [TILE_CAPTION.match(caption).group(1) for caption in digit_captions(number_page)] == list(number)
@@ -97,7 +73,7 @@ def test_a_written_number_is_read(number_page, number):
 
 def test_clear_removes_the_number(number_page):
     clear(number_page)
-    write_number(number_page, "38")
+    write_number(number_page, "38", CANVAS_WIDTH)
     expect(number_page.locator(METRIC_VALUE).first).to_have_text("38", timeout=60_000)
     wait_for_idle(number_page)
     clear(number_page)
