@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from digitlab.tf import keras, tf
-from digitlab.training import make_dataset
 from digitlab.zoo import NUM_CLASSES
 
 
@@ -12,18 +10,27 @@ def evaluate(model, images, labels, batch_size=1000):
 
     Works on uncompiled models (as shipped, without optimizer state): one prediction pass.
     """
+    # TensorFlow loads only when a model is evaluated, so that the app's pages can use this module at start-up.
+    from digitlab.tf import keras
+    from digitlab.training import make_dataset
+
     probabilities = model.predict(make_dataset(images, labels, batch_size), verbose=0)
-    predicted = np.argmax(probabilities, axis=1)
     loss = keras.losses.SparseCategoricalCrossentropy()(labels, probabilities)
     accuracy = keras.metrics.SparseCategoricalAccuracy()
     accuracy.update_state(labels, probabilities)
-    confusion = tf.math.confusion_matrix(labels, predicted, num_classes=NUM_CLASSES).numpy()
+    confusion = confusion_matrix(labels, np.argmax(probabilities, axis=1))
     return {
         "test_loss": float(loss),
         "test_accuracy": float(accuracy.result()),
         "confusion_matrix": confusion.tolist(),
         "per_class": per_class_scores(confusion),
     }
+
+
+def confusion_matrix(true_labels, predicted_labels):
+    """(10, 10) counts of each (true digit, predicted digit) pair; rows are the true digit."""
+    pairs = np.asarray(true_labels, dtype=np.intp) * NUM_CLASSES + np.asarray(predicted_labels, dtype=np.intp)
+    return np.bincount(pairs, minlength=NUM_CLASSES**2).reshape(NUM_CLASSES, NUM_CLASSES)
 
 
 def per_class_scores(confusion):

@@ -282,12 +282,6 @@ class FeedbackStore:
             np.savez_compressed(destination, x_train=x, y_train=y)
 
 
-def confusion_matrix(true_labels, predicted_labels) -> np.ndarray:
-    """(10, 10) counts of each (true digit, predicted digit) pair; rows are the true digit, as in evaluation.py."""
-    pairs = np.asarray(true_labels, dtype=np.intp) * 10 + np.asarray(predicted_labels, dtype=np.intp)
-    return np.bincount(pairs, minlength=100).reshape(10, 10)
-
-
 def _where_user(query, user):
     if user is None:
         return query, ()

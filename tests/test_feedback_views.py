@@ -5,7 +5,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from digitlab import load_classifier
-from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackStore, confusion_matrix
+from digitlab.evaluation import confusion_matrix
+from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackStore
 from digitlab.preprocess import to_mnist
 from digitlab.synthetic import render_on_canvas
 from digitlab.views.resources import MODEL_DIR_ENV

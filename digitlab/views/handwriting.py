@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from digitlab.feedback import FeedbackError, confusion_matrix
+from digitlab.evaluation import confusion_matrix
+from digitlab.feedback import FeedbackError
 from digitlab.store import ModelError
 from digitlab.views import resources
 from digitlab.views.charts import confusion_heatmap
