@@ -60,9 +60,9 @@ def reference_model():
     )
 
 
-def train_reference(train, test, epochs):
+def train_reference(train, epochs):
     """Fit the reference recipe as the example does; returns the model, the epoch timer and its images per epoch."""
-    (x_train, y_train), _ = train, test
+    x_train, y_train = train
     keras.utils.set_random_seed(0)
     model = reference_model()
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
@@ -103,7 +103,7 @@ def main():
     recipe = RECIPES[DEFAULT_ARCH]
     runs = {
         "keras-io simple convnet (reference)": (
-            train_reference(train, test, REFERENCE_EPOCHS if args.full else args.epochs),
+            train_reference(train, REFERENCE_EPOCHS if args.full else args.epochs),
             REFERENCE_EPOCHS,
         ),
         f"{DEFAULT_ARCH} (default model)": (

@@ -84,15 +84,13 @@ class Classifier:
     def probabilities(self, model_inputs):
         """Softmax scores (N, 10) for a stack of (28, 28) inputs."""
         batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if not len(batch):
+            return np.zeros((0, 10), np.float32)
         with self._lock:
             if len(batch) == 1:
                 return self._forward_one(batch).numpy()
-            return (
-                np.concatenate(
-                    [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
-                )
-                if len(batch)
-                else np.zeros((0, 10), np.float32)
+            return np.concatenate(
+                [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
             )
 
     def predict(self, image):
