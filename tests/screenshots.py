@@ -1,4 +1,4 @@
-"""`python -m tests.screenshots`: save pictures of the three pages into docs/screenshots/ (make screenshots)."""
+"""`python -m tests.screenshots`: save pictures of the app's pages into docs/screenshots/ (make screenshots)."""
 
 import os
 import sys
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from digitlab.feedback import FEEDBACK_DB_ENV
+from digitlab.views.number import CANVAS_WIDTH, NUMBER_PROMPT
 from tests.browser import (
     METRIC_VALUE,
     ROOT,
@@ -17,6 +19,7 @@ from tests.browser import (
     streamlit_server,
     wait_for_idle,
     wait_for_rerun,
+    write_number,
 )
 
 OUT_DIR = ROOT / "docs" / "screenshots"
@@ -36,15 +39,30 @@ def save_full_page(page, path):
 
 
 def draw_page(browser, url):
-    """The Draw page with a 4 drawn and read."""
+    """The Draw page with a 4 drawn and read, down to how the model sees it."""
     page = open_page(browser, url, ready_text="Draw a digit (0–9)")
     for stroke in FOUR:
         draw_stroke(page, stroke)
     wait_for_rerun(page, page.locator(METRIC_VALUE))
     page.mouse.move(5, 5)
-    page.evaluate(f"() => document.querySelector('{MAIN_CONTENT}').scrollTo(0, 0)")
-    page.wait_for_timeout(500)
-    page.screenshot(path=OUT_DIR / "draw.png")
+    save_full_page(page, OUT_DIR / "draw.png")
+    page.close()
+
+
+def number_page(browser, url):
+    """The Number page with 2026 written and read."""
+    page = open_page(browser, url, "number", ready_text=NUMBER_PROMPT)
+    write_number(page, "2026", CANVAS_WIDTH)
+    wait_for_rerun(page, page.locator(METRIC_VALUE))
+    page.mouse.move(5, 5)
+    save_full_page(page, OUT_DIR / "number.png")
+    page.close()
+
+
+def training_page(browser, url):
+    """The Train page as it opens."""
+    page = open_page(browser, url, "train", ready_text="Start training")
+    save_full_page(page, OUT_DIR / "train.png")
     page.close()
 
 
@@ -68,9 +86,10 @@ def main():
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     model_dir = os.environ.get("DIGITLAB_MODEL_DIR") or str(ROOT / "model")
     log_path = Path(tempfile.mkdtemp()) / "streamlit.log"
-    with streamlit_server(log_path, env={"DIGITLAB_MODEL_DIR": model_dir}) as url, sync_playwright() as playwright:
+    env = {"DIGITLAB_MODEL_DIR": model_dir, FEEDBACK_DB_ENV: str(log_path.parent / "feedback.sqlite3")}
+    with streamlit_server(log_path, env=env) as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for photograph in (draw_page, dataset_page, model_page):
+        for photograph in (draw_page, number_page, training_page, dataset_page, model_page):
             photograph(browser, url)
         browser.close()
     for problem in problems_in_log(log_path):
