@@ -51,7 +51,7 @@ def select_model(page, name):
 def image_with_caption(page, caption):
     """The picture that `caption` stands under, once the browser has loaded it."""
     figure = page.locator('[data-testid="stImage"]').filter(has_text=caption)
-    assert figure.count() == 1, caption
+    expect(figure).to_have_count(1)
     image = figure.locator("img")
     image.wait_for()
     page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
