@@ -6,29 +6,30 @@ from digitlab.zoo import INPUT_SHAPE, NUM_CLASSES
 layers = keras.layers
 
 
-def _adam(recipe, _):
+def _adam(recipe, *_):
     return keras.optimizers.Adam(learning_rate=recipe.learning_rate)
 
 
-def _rmsprop(recipe, _):
+def _rmsprop(recipe, *_):
     return keras.optimizers.RMSprop(learning_rate=recipe.learning_rate)
 
 
-def _nesterov_sgd(recipe, _):
+def _nesterov_sgd(recipe, *_):
     return keras.optimizers.SGD(learning_rate=recipe.learning_rate, momentum=0.0, nesterov=True)
 
 
-def _adadelta(recipe, _):
+def _adadelta(recipe, *_):
     return keras.optimizers.Adadelta(learning_rate=recipe.learning_rate)
 
 
-def _adamw_cosine(recipe, steps_per_epoch):
-    total_steps = recipe.epochs * steps_per_epoch
+def _adamw_cosine(recipe, total_steps, steps_per_epoch):
+    # One epoch of warm-up (half of a one-epoch run), then cosine decay to zero at the last step.
+    warmup_steps = min(steps_per_epoch, total_steps // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=recipe.learning_rate / 10,
-        decay_steps=total_steps - steps_per_epoch,
+        decay_steps=total_steps - warmup_steps,
         warmup_target=recipe.learning_rate,
-        warmup_steps=steps_per_epoch,
+        warmup_steps=warmup_steps,
     )
     return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
 

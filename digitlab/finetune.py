@@ -102,7 +102,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     test before and after), or None when the job was cancelled (then nothing is saved).
     """
     from digitlab.evaluation import evaluate
-    from digitlab.training import TrainingRun, make_dataset
+    from digitlab.training import TrainingRun, history_lists, make_dataset
 
     x_user, y_user = samples
     problem = samples_problem(user, y_user)
@@ -117,7 +117,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     x_fit, y_fit, copies = training_mix(mnist[0], x_user[train_index], y_user[train_index], mnist_images, seed)
     tuned = fine_tune_recipe(recipe)
     model.compile(
-        optimizer=tuned.make_optimizer(math.ceil(len(x_fit) / BATCH_SIZE)),
+        optimizer=tuned.make_optimizer(math.ceil(len(x_fit) / BATCH_SIZE), epochs),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -144,7 +144,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     name = free_name(out_dir, tuned_model_name(recipe.name, user))
     run = TrainingRun(
         model=model,
-        history={key: [float(v) for v in values] for key, values in history.history.items()},
+        history=history_lists(history),
         seconds=seconds,
         epochs=epochs,
         batch_size=BATCH_SIZE,

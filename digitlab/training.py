@@ -158,6 +158,11 @@ def split_validation(recipe, train, test):
     return (x_train, y_train), (x_test, y_test)
 
 
+def history_lists(history):
+    """A Keras `History`'s metrics as plain lists of floats, ready for a JSON model card."""
+    return {key: [float(value) for value in values] for key, values in history.history.items()}
+
+
 def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callbacks=(), verbose=1):
     """Build, compile and fit `recipe` from scratch; returns the model, its history and the time."""
     keras.utils.set_random_seed(seed)
@@ -169,7 +174,7 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
     with strategy.scope():
         model = recipe.build()
         model.compile(
-            optimizer=recipe.make_optimizer(steps_per_epoch),
+            optimizer=recipe.make_optimizer(steps_per_epoch, epochs),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
@@ -182,7 +187,7 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
     seconds = time.perf_counter() - started
     return TrainingRun(
         model=model,
-        history={key: [float(v) for v in values] for key, values in history.history.items()},
+        history=history_lists(history),
         seconds=seconds,
         epochs=epochs,
         batch_size=batch_size,

@@ -33,11 +33,12 @@ class Recipe:
 
         return architectures.BUILDERS[self.name]()
 
-    def make_optimizer(self, steps_per_epoch):
-        """A fresh optimizer for this recipe; `steps_per_epoch` sizes learning-rate schedules."""
+    def make_optimizer(self, steps_per_epoch, epochs=None):
+        """A fresh optimizer for this recipe; learning-rate schedules span `epochs` (default: the recipe's)."""
         from digitlab import architectures
 
-        return architectures.OPTIMIZERS[self.optimizer](self, steps_per_epoch)
+        total_steps = steps_per_epoch * (epochs or self.epochs)
+        return architectures.OPTIMIZERS[self.optimizer](self, total_steps, steps_per_epoch)
 
 
 RECIPES = {

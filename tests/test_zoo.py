@@ -28,5 +28,19 @@ def test_every_recipe_makes_its_optimizer():
         assert optimizer is not None, recipe.name
 
 
+@pytest.mark.parametrize("epochs", [1, 3, None])
+def test_the_default_schedule_spans_the_epochs_actually_trained(epochs):
+    recipe = RECIPES["cnn"]
+    optimizer = recipe.make_optimizer(steps_per_epoch=10, epochs=epochs)
+    total_steps = 10 * (epochs or recipe.epochs)
+    rates = []
+    for step in (0, total_steps // 2, total_steps):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    assert rates[0] == pytest.approx(recipe.learning_rate / 10)
+    assert rates[1] > rates[2]
+    assert rates[2] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_the_zoo_is_the_five_seeds_plus_the_default():
     assert set(RECIPES) == set(EXPECTED_PARAMETERS)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from digitlab.cards import name_part
 from digitlab.evaluation import confusion_matrix
 from digitlab.feedback import FeedbackError
 from digitlab.store import ModelError
@@ -190,7 +191,7 @@ def export_section(store, user):
     """The drawings as an npz in MNIST's layout, to train on or share."""
     buffer = io.BytesIO()
     store.export_npz(buffer, user=user)
-    name = "everyone" if user is None else "".join(c if c.isalnum() else "-" for c in user)
+    name = "everyone" if user is None else name_part(user)
     st.download_button(
         "Download as .npz (MNIST layout)",
         data=buffer.getvalue(),
