@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+DEFAULT_STROKE_WIDTH = 18
+
 
 def _generation_key(name):
     return f"{name}_canvas_generation"
@@ -11,6 +13,11 @@ def clear_canvas(name):
     """Give canvas `name` a new key, so that the next run shows a fresh, empty one."""
     key = _generation_key(name)
     st.session_state[key] = st.session_state.get(key, 0) + 1
+
+
+def pen_width_slider(name):
+    """The pen width for canvas `name`, in canvas pixels."""
+    return st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH, key=f"{name}_pen")
 
 
 def drawing_canvas(name, stroke_width, width, height):
@@ -32,6 +39,6 @@ def drawing_canvas(name, stroke_width, width, height):
     return result.image_data
 
 
-def clear_button(name, **button_options):
+def clear_button(name):
     """The Clear button under canvas `name`."""
-    st.button("Clear", on_click=clear_canvas, args=(name,), icon=":material/delete:", **button_options)
+    st.button("Clear", on_click=clear_canvas, args=(name,), icon=":material/delete:", key=f"{name}_clear")

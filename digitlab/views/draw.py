@@ -6,14 +6,13 @@ from PIL import Image
 from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
 from digitlab.preprocess import normalisation_steps, to_bytes
-from digitlab.views.canvas import clear_button, drawing_canvas
+from digitlab.views.canvas import clear_button, drawing_canvas, pen_width_slider
 from digitlab.views.feedback import right_or_wrong
 from digitlab.views.insight import how_it_sees
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, verdict
 
 CANVAS_SIZE = 280
-DEFAULT_STROKE_WIDTH = 18
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 THUMBNAIL_SIZE = 240
 STEP_SIZE = 104
@@ -79,8 +78,7 @@ def draw_section():
     """
     canvas_column, reading_column = st.columns([1, 1], gap="large")
     with canvas_column:
-        stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH)
-        drawing = drawing_canvas("draw", stroke_width, CANVAS_SIZE, CANVAS_SIZE)
+        drawing = drawing_canvas("draw", pen_width_slider("draw"), CANVAS_SIZE, CANVAS_SIZE)
         clear_button("draw")
     with reading_column:
         classifier = selected_classifier()

@@ -4,8 +4,7 @@ import streamlit as st
 from PIL import Image, ImageDraw, ImageFont
 
 from digitlab.preprocess import to_bytes
-from digitlab.views.canvas import clear_button, drawing_canvas
-from digitlab.views.draw import DEFAULT_STROKE_WIDTH
+from digitlab.views.canvas import clear_button, drawing_canvas, pen_width_slider
 from digitlab.views.models import selected_classifier
 from digitlab.views.prediction import LOW_CONFIDENCE, upscaled
 
@@ -68,8 +67,7 @@ def render():
         "each time you lift the pen. Digits that touch are harder to tell apart: leave a little space."
     )
     classifier = selected_classifier()
-    stroke_width = st.slider("Pen width", min_value=6, max_value=40, value=DEFAULT_STROKE_WIDTH, key="number_pen")
-    drawing = drawing_canvas("number", stroke_width, CANVAS_WIDTH, CANVAS_HEIGHT)
-    clear_button("number", key="number_clear")
+    drawing = drawing_canvas("number", pen_width_slider("number"), CANVAS_WIDTH, CANVAS_HEIGHT)
+    clear_button("number")
     if classifier is not None:
         live_reading(classifier, drawing)
