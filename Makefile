@@ -5,11 +5,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
+SHARED_USPS := $(abspath ../shared/data/usps)
 
-# Tests and training read MNIST from ../shared when it is there and nothing else was set.
+# Tests and training read MNIST and USPS from ../shared when they are there and nothing else was set.
 ifeq ($(MNIST_NPZ),)
 ifneq ($(wildcard $(SHARED_MNIST)),)
 export MNIST_NPZ := $(SHARED_MNIST)
+endif
+endif
+ifeq ($(USPS_DIR),)
+ifneq ($(wildcard $(SHARED_USPS)/zip.train.gz),)
+export USPS_DIR := $(SHARED_USPS)
 endif
 endif
 

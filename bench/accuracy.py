@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 from common import SHARED_DATA, print_table, write_result
 
-from digitlab.data import load_mnist
+from digitlab.data import load_mnist, load_usps, usps_as_scan
 from digitlab.inference import load_classifier
 from digitlab.preprocess import to_mnist
 from digitlab.store import MODEL_DIR, list_models
-from digitlab.synthetic import load_usps, render_on_canvas, usps_as_scan
+from digitlab.synthetic import render_on_canvas
 
 
 def model_inputs(pictures):

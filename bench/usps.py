@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digitlab.synthetic import load_usps, usps_as_scan  # noqa: E402
+from digitlab.data import load_usps, usps_as_scan  # noqa: E402
 
 DEFAULT_USPS = ROOT.parent / "shared" / "data" / "usps"
 

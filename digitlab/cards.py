@@ -20,8 +20,11 @@ def layer_rows(model):
     ]
 
 
-def build_card(recipe, run, metrics, model, hashes, seed, limit):
-    """The model card of a training run of `recipe` (a TrainingRun), with its test `metrics`."""
+def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
+    """The model card of a training run of `recipe` (a TrainingRun), with its test `metrics`.
+
+    `hashes` are MNIST's array hashes; `sources` says which training digits went in (`data.training_set`).
+    """
     from digitlab.tf import keras, tf
 
     return {
@@ -44,6 +47,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit):
         **metrics,
         "training_seconds": round(run.seconds, 1),
         "train_images": run.train_images,
+        "training_data": sources,
         "limit": limit,
         "strategy": run.strategy,
         "dataset_sha256": hashes,

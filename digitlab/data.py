@@ -1,13 +1,24 @@
-"""Loading MNIST from an explicit file, the MNIST_NPZ environment variable, or Keras's cache."""
+"""Loading the datasets: MNIST (an explicit file, the MNIST_NPZ environment variable, or Keras's
+cache) and USPS (an explicit folder, the USPS_DIR environment variable, or Keras's cache).
 
+USPS is real handwriting from US mail, 16×16 pixels; the default model trains on its training
+file as well as on MNIST, and its test file only ever measures how well models read it.
+"""
+
+import gzip
 import hashlib
 import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 ENV_VAR = "MNIST_NPZ"
+USPS_ENV_VAR = "USPS_DIR"
+USPS_TRAIN_FILE = "zip.train.gz"
+USPS_ORIGIN = "https://hastie.su.domains/ElemStatLearn/datasets/zip.train.gz"
+USPS_SIDE = 16
 
 # SHA-256 of each array's raw bytes in the official MNIST files (see ../shared/data/README.md).
 MNIST_SHA256 = {
@@ -108,3 +119,72 @@ def _check_hashes(path, arrays):
             f"{path}: has MNIST's shapes but {', '.join(differing)} differ from the official MNIST "
             "(SHA-256 mismatch); the file is corrupt or modified. Download a fresh mnist.npz."
         )
+
+
+def load_usps(path):
+    """USPS digits from a `zip.train.gz` or `zip.test.gz` file: (N, 16, 16) ink in [0, 1] and labels."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file. Set {USPS_ENV_VAR} to the folder holding USPS's zip.train.gz.")
+    try:
+        with gzip.open(path, "rt") as file:
+            rows = np.loadtxt(file, dtype=np.float32, ndmin=2)
+    except (OSError, ValueError, EOFError) as error:
+        raise DatasetError(f"{path}: not a readable USPS file ({error}). Download a fresh copy.") from None
+    if rows.shape[1] != 1 + USPS_SIDE * USPS_SIDE or not np.isin(rows[:, 0], np.arange(10)).all():
+        raise DatasetError(f"{path}: expected lines of a label 0-9 and {USPS_SIDE * USPS_SIDE} pixel values.")
+    ink = (rows[:, 1:].reshape(-1, USPS_SIDE, USPS_SIDE) + 1.0) / 2.0
+    return np.clip(ink, 0.0, 1.0), rows[:, 0].astype(np.uint8)
+
+
+def usps_train_file(folder=None):
+    """USPS's training file in `folder`, else in $USPS_DIR, else in Keras's download cache."""
+    folder = folder or os.environ.get(USPS_ENV_VAR)
+    if folder:
+        return Path(folder) / USPS_TRAIN_FILE
+    from digitlab.tf import keras
+
+    try:
+        return Path(keras.utils.get_file(f"usps-{USPS_TRAIN_FILE}", origin=USPS_ORIGIN))
+    except Exception as error:
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise DatasetError(
+            f"USPS's training digits are not on this machine and could not be downloaded ({reason}). "
+            f"Set {USPS_ENV_VAR} to the folder holding {USPS_TRAIN_FILE}, e.g. {USPS_ENV_VAR}=../shared/data/usps "
+            "(train.py also takes --usps DIR)."
+        ) from None
+
+
+def usps_as_scan(ink, side=160):
+    """A USPS digit upscaled to `side`×`side` pixels, dark ink on white, as an 8-bit grey image."""
+    image = Image.fromarray((255 * (1.0 - ink)).astype(np.uint8))
+    return image.resize((side, side), Image.Resampling.BICUBIC)
+
+
+def usps_in_mnist_form(ink):
+    """USPS digits as MNIST-style uint8 (N, 28, 28) arrays, normalised by `to_mnist` like any drawing."""
+    from digitlab.preprocess import to_mnist
+
+    return np.stack([np.rint(to_mnist(usps_as_scan(digit)) * 255).astype(np.uint8) for digit in ink])
+
+
+def training_set(train, with_usps, limit=None, usps_folder=None):
+    """The digits a recipe trains on: MNIST's `train`, then USPS's training file if asked, cut to `limit`.
+
+    Returns `(x, y)` and a list of `{"source", "digits", "sha256"}` (of the images) saying what went in.
+    USPS is left unread when `limit` keeps MNIST digits only.
+    """
+    parts = [("MNIST train", *train)]
+    if with_usps and (limit is None or limit > len(train[0])):
+        ink, labels = load_usps(usps_train_file(usps_folder))
+        parts.append(("USPS train", usps_in_mnist_form(ink), labels))
+    left = sum(len(images) for _, images, _ in parts) if limit is None else limit
+    kept, sources = [], []
+    for source, images, labels in parts:
+        images, labels = images[:left], labels[:left]
+        left -= len(images)
+        if len(images):
+            kept.append((images, labels))
+            sources.append({"source": source, "digits": len(images), "sha256": array_hashes({"x": images})["x"]})
+    x, y = (np.concatenate(arrays) for arrays in zip(*kept, strict=True))
+    return (x, y), sources

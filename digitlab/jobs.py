@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digitlab.cards import build_card, free_name, live_model_name
-from digitlab.data import array_hashes
+from digitlab.data import DatasetError, array_hashes, training_set
 from digitlab.store import save_model_and_card, without_optimizer
 from digitlab.zoo import RECIPES
 
@@ -321,20 +321,24 @@ def save_new_model(model, card, out_dir):
 
 
 def train_zoo_model(job, arch, mnist, out_dir, epochs, batch_size, limit=None, seed=0):
-    """Fit a zoo recipe from scratch on MNIST and save it as `ARCH-live-TIME` with its card, unless cancelled.
+    """Fit a zoo recipe from scratch and save it as `ARCH-live-TIME` with its card, unless cancelled.
 
-    `mnist` is `((x_train, y_train), (x_test, y_test))`; `limit` keeps the first images of the training set.
+    `mnist` is `((x_train, y_train), (x_test, y_test))`; the recipe's training set adds USPS's
+    training digits when it asks for them; `limit` keeps the first images of that set.
     """
     from digitlab.evaluation import evaluate
     from digitlab.training import fit_recipe
 
     recipe = RECIPES[arch]
-    (x_train, y_train), test = mnist
-    if limit:
-        x_train, y_train = x_train[:limit], y_train[:limit]
+    train, test = mnist
+    job.set_phase("preparing the training digits")
+    try:
+        fit_set, sources = training_set(train, recipe.usps_train, limit)
+    except DatasetError as error:
+        raise JobError(str(error)) from None
     run = fit_recipe(
         recipe,
-        (x_train, y_train),
+        fit_set,
         test,
         epochs=epochs,
         batch_size=batch_size,
@@ -352,7 +356,7 @@ def train_zoo_model(job, arch, mnist, out_dir, epochs, batch_size, limit=None, s
     hashes = array_hashes({"x_train": mnist[0][0], "y_train": mnist[0][1], "x_test": test[0], "y_test": test[1]})
     name = free_name(out_dir, live_model_name(arch))
     card = {
-        **build_card(recipe, run, metrics, run.model, hashes, seed, limit),
+        **build_card(recipe, run, metrics, run.model, hashes, seed, limit, sources),
         "name": name,
         "architecture": arch,
         "trained_on": "the Train page",

@@ -1,8 +1,5 @@
 """Pictures made from dataset digits, for checking the reader on drawings it never trained on."""
 
-import gzip
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -69,18 +66,3 @@ def _digit_ink(digit, digit_height, rng, cut):
         top = int(rng.integers(ink.shape[0] * 3 // 10, ink.shape[0] * 7 // 10))
         ink[top : top + cut] = 0
     return ink
-
-
-def load_usps(path):
-    """USPS digits from a `zip.train.gz`/`zip.test.gz` file: (N, 16, 16) ink in [0, 1] and labels."""
-    with gzip.open(Path(path), "rt") as file:
-        rows = np.loadtxt(file, dtype=np.float32)
-    labels = rows[:, 0].astype(np.int64)
-    ink = (rows[:, 1:].reshape(-1, 16, 16) + 1.0) / 2.0
-    return ink, labels
-
-
-def usps_as_scan(ink, side=160):
-    """A USPS digit upscaled to `side`×`side` pixels, dark ink on white, as an 8-bit grey image."""
-    image = Image.fromarray((255 * (1.0 - ink)).astype(np.uint8))
-    return image.resize((side, side), Image.Resampling.BICUBIC)

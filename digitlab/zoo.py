@@ -5,7 +5,7 @@ builds it lives in `digitlab.architectures`, which is imported only when a model
 that reading the zoo (the app's menus, the CLI's choices) does not wait for TensorFlow.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -25,6 +25,7 @@ class Recipe:
     seed_accuracy: float | None
     validation: str = "test"
     augment: bool = False
+    usps_train: bool = False
     notes: list = field(default_factory=list)
 
     def build(self):
@@ -119,5 +120,19 @@ RECIPES = {
         ),
     ]
 }
+
+# The same recipe trained on other writers' digits too: the model for reading people's handwriting.
+RECIPES["cnn-usps"] = replace(
+    RECIPES["cnn"],
+    name="cnn-usps",
+    seed_source="Digit Lab's cnn, trained on USPS's handwriting as well as MNIST",
+    seed_figure="goal ≥ 98 % of USPS test digits",
+    usps_train=True,
+    notes=[
+        *RECIPES["cnn"].notes,
+        "Trains on MNIST's 60,000 training digits and USPS's 7,291 (other writers, brought to MNIST form "
+        "by the same normalisation as drawings); USPS's test file is never trained on.",
+    ],
+)
 
 DEFAULT_ARCH = "cnn"

@@ -32,6 +32,15 @@ def mnist(mnist_file):
     return load_mnist(mnist_file)
 
 
+@pytest.fixture(scope="session")
+def usps_folder():
+    """The folder holding USPS's zip.train.gz and zip.test.gz: $USPS_DIR, else ../shared/data/usps."""
+    folder = Path(os.environ.get("USPS_DIR") or ROOT.parent / "shared" / "data" / "usps")
+    if not (folder / "zip.train.gz").is_file():
+        pytest.fail(f"USPS_DIR must point at the folder of USPS's zip.train.gz ({folder} has none)")
+    return folder
+
+
 def copy_shipped_models(folder, names):
     """Copy the shipped models `names` (weights and cards) into `folder`, for an app or API to use; returns it."""
     folder = Path(folder)

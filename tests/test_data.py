@@ -1,10 +1,10 @@
-"""digitlab.data: where MNIST comes from, and a clear error for every way it can be wrong."""
+"""digitlab.data: where MNIST and USPS come from, what a recipe trains on, and a clear error for each bad file."""
 
 import numpy as np
 import pytest
 
 from digitlab import data
-from digitlab.data import DatasetError, load_mnist
+from digitlab.data import DatasetError, load_mnist, load_usps, training_set
 from tests.conftest import small_npz
 
 
@@ -80,3 +80,85 @@ def test_array_hashes_match_the_published_ones(mnist):
     (x_train, y_train), (x_test, y_test) = mnist
     hashes = data.array_hashes({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test})
     assert hashes == data.MNIST_SHA256
+
+
+def test_usps_training_file_has_its_published_counts_and_ink_in_range(usps_folder):
+    ink, labels = load_usps(usps_folder / "zip.train.gz")
+    assert ink.shape == (7291, 16, 16) and labels.dtype == np.uint8
+    assert np.bincount(labels).tolist() == [1194, 1005, 731, 658, 652, 556, 664, 645, 542, 644]
+    assert ink.min() == 0.0 and ink.max() == 1.0
+
+
+def write_gz(path, text):
+    import gzip
+
+    with gzip.open(path, "wt") as file:
+        file.write(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_file", "message"),
+    [
+        (lambda p: p, "no such file"),
+        (lambda p: (p.write_text("plain text"), p)[1], "not a readable USPS file"),
+        (lambda p: write_gz(p, "3 " + " ".join(["-1"] * 100) + "\n"), "256 pixel values"),
+        (lambda p: write_gz(p, "12 " + " ".join(["-1"] * 256) + "\n"), "label 0-9"),
+        (lambda p: write_gz(p, "3 " + " ".join(["ink"] * 256) + "\n"), "not a readable USPS file"),
+    ],
+    ids=["missing", "not-gzip", "short-line", "bad-label", "not-numbers"],
+)
+def test_bad_usps_files_give_one_clear_line_naming_the_file(tmp_path, make_file, message):
+    path = make_file(tmp_path / "zip.train.gz")
+    with pytest.raises(DatasetError, match=message) as caught:
+        load_usps(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def with_usps(mnist, usps_folder):
+    return training_set(mnist[0], True, usps_folder=usps_folder)
+
+
+def test_the_training_set_is_mnist_then_usps_in_mnist_form(mnist, with_usps):
+    (x, y), sources = with_usps
+    (x_mnist, y_mnist), _ = mnist
+    assert x.shape == (67291, 28, 28) and x.dtype == np.uint8 and y.dtype == np.uint8
+    assert np.array_equal(x[:60000], x_mnist) and np.array_equal(y[:60000], y_mnist)
+    assert [(s["source"], s["digits"]) for s in sources] == [("MNIST train", 60000), ("USPS train", 7291)]
+    assert sources[0]["sha256"] == data.MNIST_SHA256["x_train"]
+    usps = x[60000:].astype(np.float64)
+    longer_side = np.maximum(ink_extent(usps, axis=2), ink_extent(usps, axis=1))
+    assert longer_side.min() >= 18 and longer_side.max() <= 20
+    mass = usps.sum(axis=(1, 2))
+    assert np.all(np.abs(usps.sum(axis=2) @ np.arange(28) / mass - 14) <= 1)
+    assert np.all(np.abs(usps.sum(axis=1) @ np.arange(28) / mass - 14) <= 1)
+
+
+def ink_extent(images, axis):
+    """Rows (axis=2) or columns (axis=1) from the first to the last that hold ink, per image."""
+    lines = images.any(axis=axis)
+    return lines.shape[1] - lines[:, ::-1].argmax(axis=1) - lines.argmax(axis=1)
+
+
+def test_a_limit_keeps_mnist_first_and_reads_usps_only_when_needed(mnist, usps_folder, tmp_path):
+    (x, _), sources = training_set(mnist[0], True, limit=500, usps_folder=tmp_path / "nowhere")
+    assert len(x) == 500 and [s["source"] for s in sources] == ["MNIST train"]
+    (x, y), sources = training_set(mnist[0], True, limit=60100, usps_folder=usps_folder)
+    assert len(x) == 60100 and [s["digits"] for s in sources] == [60000, 100]
+
+
+def test_mnist_only_recipes_never_read_usps(mnist, tmp_path):
+    (x, _), sources = training_set(mnist[0], False, usps_folder=tmp_path / "nowhere")
+    assert len(x) == 60000 and len(sources) == 1
+
+
+def test_usps_offline_without_a_folder_tells_the_user_to_set_usps_dir(mnist, monkeypatch):
+    monkeypatch.delenv("USPS_DIR", raising=False)
+
+    def no_network(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr("keras.utils.get_file", no_network)
+    with pytest.raises(DatasetError, match="USPS_DIR=../shared/data/usps"):
+        training_set(mnist[0], True)

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from digitlab import finetune, jobs
+from digitlab.data import load_usps, usps_as_scan
 from digitlab.feedback import FeedbackStore
 from digitlab.inference import load_classifier
 from digitlab.preprocess import to_mnist
 from digitlab.store import list_models
-from digitlab.synthetic import load_usps, usps_as_scan
 from tests.conftest import ROOT, copy_shipped_models
 
 USPS_TRAIN = ROOT.parent / "shared" / "data" / "usps" / "zip.train.gz"

@@ -108,6 +108,17 @@ def test_a_folder_that_cannot_be_written_fails_with_one_line(tmp_path, mnist):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
 
 
+def test_cnn_usps_without_its_usps_digits_fails_with_one_line(tmp_path, mnist, monkeypatch):
+    monkeypatch.setenv("USPS_DIR", str(tmp_path / "nowhere"))
+    job = jobs.Job("train", "Training cnn-usps", training(mnist, tmp_path, arch="cnn-usps", limit=None)).start()
+    assert job.wait(JOB_TIMEOUT)
+    snapshot = job.snapshot()
+    assert snapshot.status == jobs.FAILED, snapshot.error
+    assert "zip.train.gz: no such file" in snapshot.error and "USPS_DIR" in snapshot.error
+    assert "\n" not in snapshot.error and "Traceback" not in snapshot.error
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_new_model_names_never_collide_with_the_zoo_or_each_other(tmp_path):
     for arch in RECIPES:
         for user in ["cnn", "Zoë B.", "../../etc", "", "   ", "mlp-small"]:

@@ -1,12 +1,20 @@
 """The models in model/: each one loads safely, and its card never claims what it does not do."""
 
+import numpy as np
 import pytest
 
+from digitlab.data import load_usps, usps_as_scan
 from digitlab.evaluation import evaluate
+from digitlab.inference import load_classifier
+from digitlab.preprocess import to_mnist
 from digitlab.store import MODEL_DIR, file_sha256, list_models, load_card, load_model
 from digitlab.zoo import RECIPES
 
 SHIPPED = [p.stem for p in list_models(MODEL_DIR)]
+
+# The project's own models have goals instead of seed figures: cnn-usps gives up a little of
+# MNIST for reading other writers' digits.
+MNIST_GOALS = {"cnn": 0.996, "cnn-usps": 0.995}
 
 
 def test_every_zoo_model_is_shipped_and_the_folder_is_small():
@@ -32,6 +40,26 @@ def test_card_reaches_its_seed_figure(name):
     card = load_card(MODEL_DIR / f"{name}.keras")
     seed = RECIPES[name].seed_accuracy
     if seed is None:
-        assert card["test_accuracy"] >= 0.996
+        assert card["test_accuracy"] >= MNIST_GOALS[name]
     else:
         assert card["test_accuracy"] >= seed - 0.005
+
+
+@pytest.fixture(scope="module")
+def usps_test(usps_folder):
+    """USPS's 2,007 test digits as model inputs, read the way the app reads a scan, and their labels."""
+    ink, labels = load_usps(usps_folder / "zip.test.gz")
+    return np.stack([to_mnist(usps_as_scan(digit)) for digit in ink]), labels
+
+
+def usps_accuracy(name, usps_test):
+    inputs, labels = usps_test
+    probabilities = load_classifier(MODEL_DIR / f"{name}.keras").probabilities(inputs)
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
+
+
+@pytest.mark.slow
+def test_cnn_usps_reads_98_percent_of_usps_test_digits_and_more_than_cnn(usps_test):
+    with_usps, mnist_only = usps_accuracy("cnn-usps", usps_test), usps_accuracy("cnn", usps_test)
+    assert with_usps >= 0.98
+    assert with_usps > mnist_only

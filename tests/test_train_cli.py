@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import assert_no_traceback, run_script
+from tests.conftest import assert_no_traceback, run_script, small_npz
 
 CARD_KEYS = {
     "name",
@@ -73,6 +73,30 @@ def test_missing_dataset_exits_1_naming_the_file_and_the_fix(tmp_path):
     assert str(missing) in process.stderr and "MNIST_NPZ" in process.stderr
     assert_no_traceback(process)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cnn_usps_trains_on_mnist_and_usps_and_its_card_says_so(tmp_path, usps_folder):
+    small = small_npz(tmp_path / "small.npz")
+    out = tmp_path / "out"
+    process = run_script(
+        "train.py", "--arch", "cnn-usps", "--data", small, "--usps", usps_folder, "--epochs", "1", "--out", out
+    )
+    assert process.returncode == 0, process.stderr
+    card = json.loads((out / "cnn-usps.json").read_text())
+    assert [(s["source"], s["digits"]) for s in card["training_data"]] == [("MNIST train", 50), ("USPS train", 7291)]
+    assert card["train_images"] == 7341
+    assert "USPS's test file is never trained on" in " ".join(card["recipe"]["notes"])
+
+
+def test_missing_usps_exits_1_before_training_anything(tmp_path):
+    process = run_script(
+        "train.py", "--all", "--limit", "70000", "--usps", tmp_path / "nowhere", "--out", tmp_path / "out"
+    )
+    assert process.returncode == 1
+    assert "zip.train.gz: no such file" in process.stderr and "USPS_DIR" in process.stderr
+    assert "Training" not in process.stdout
+    assert_no_traceback(process)
+    assert not (tmp_path / "out").exists()
 
 
 def test_corrupt_dataset_exits_1(tmp_path):
