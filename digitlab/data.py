@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image
 
 ENV_VAR = "MNIST_NPZ"
+MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_FILE_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 USPS_ENV_VAR = "USPS_DIR"
 USPS_TRAIN_FILE = "zip.train.gz"
 USPS_ORIGIN = "https://hastie.su.domains/ElemStatLearn/datasets/zip.train.gz"
@@ -58,27 +60,27 @@ def _read_from_env_or_keras():
     env_path = os.environ.get(ENV_VAR)
     if env_path:
         return _read_npz(Path(env_path))
-    return _read_npz(_download_with_keras())
+    return _read_npz(
+        _download_with_keras(
+            "mnist.npz",
+            MNIST_ORIGIN,
+            MNIST_FILE_SHA256,
+            "MNIST is not on this machine",
+            f"Set {ENV_VAR} to the path of a copy of mnist.npz, e.g. {ENV_VAR}=../shared/data/mnist.npz "
+            "(train.py also takes --data PATH).",
+        )
+    )
 
 
-def _download_with_keras():
+def _download_with_keras(file_name, origin, file_hash, missing, advice):
+    """Keras's cached copy of `origin`, downloaded when online; else a DatasetError: `missing` (why). `advice`."""
     from digitlab.tf import keras
 
     try:
-        return Path(
-            keras.utils.get_file(
-                "mnist.npz",
-                origin="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
-                file_hash="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-            )
-        )
+        return Path(keras.utils.get_file(file_name, origin=origin, file_hash=file_hash))
     except Exception as error:
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise DatasetError(
-            f"MNIST is not on this machine and could not be downloaded ({reason}). "
-            f"Set {ENV_VAR} to the path of a copy of mnist.npz, e.g. {ENV_VAR}=../shared/data/mnist.npz "
-            "(train.py also takes --data PATH)."
-        ) from None
+        raise DatasetError(f"{missing} and could not be downloaded ({reason}). {advice}") from None
 
 
 def _read_npz(path):
@@ -142,17 +144,14 @@ def usps_train_file(folder=None):
     folder = folder or os.environ.get(USPS_ENV_VAR)
     if folder:
         return Path(folder) / USPS_TRAIN_FILE
-    from digitlab.tf import keras
-
-    try:
-        return Path(keras.utils.get_file(f"usps-{USPS_TRAIN_FILE}", origin=USPS_ORIGIN))
-    except Exception as error:
-        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise DatasetError(
-            f"USPS's training digits are not on this machine and could not be downloaded ({reason}). "
-            f"Set {USPS_ENV_VAR} to the folder holding {USPS_TRAIN_FILE}, e.g. {USPS_ENV_VAR}=../shared/data/usps "
-            "(train.py also takes --usps DIR)."
-        ) from None
+    return _download_with_keras(
+        f"usps-{USPS_TRAIN_FILE}",
+        USPS_ORIGIN,
+        None,
+        "USPS's training digits are not on this machine",
+        f"Set {USPS_ENV_VAR} to the folder holding {USPS_TRAIN_FILE}, e.g. {USPS_ENV_VAR}=../shared/data/usps "
+        "(train.py also takes --usps DIR).",
+    )
 
 
 def usps_as_scan(ink, side=160):
