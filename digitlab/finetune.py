@@ -166,8 +166,12 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
         "mnist_test_accuracy_before": base_card.get("test_accuracy"),
         "mnist_test_accuracy_after": metrics["test_accuracy"],
     }
+    sources = [
+        {"source": "MNIST train (random images)", "digits": fine_tuning["mnist_images"]},
+        {"source": f"{user}'s drawings", "digits": len(train_index), "copies_of_each": copies},
+    ]
     card = {
-        **build_card(tuned, run, metrics, model, hashes, seed, mnist_images),
+        **build_card(tuned, run, metrics, model, hashes, seed, mnist_images, sources),
         "name": name,
         "architecture": recipe.name,
         "seed_source": f"{base_name} fine-tuned on {user}'s drawings",

@@ -129,6 +129,9 @@ def test_the_tuned_model_still_reads_mnist_and_its_card_says_so(tuned, mnist):
     shipped_card = json.loads((ROOT / "model" / "mlp-small.json").read_text())
     assert card["fine_tuning"]["mnist_test_accuracy_before"] == shipped_card["test_accuracy"]
     assert card["architecture"] == "mlp-small" and card["recipe"]["learning_rate"] == pytest.approx(0.0001)
+    mnist_part, drawings_part = card["training_data"]
+    assert mnist_part["digits"] == card["fine_tuning"]["mnist_images"]
+    assert drawings_part["digits"] == card["fine_tuning"]["trained_on_samples"] and USER in drawings_part["source"]
 
 
 def test_the_shipped_model_is_untouched_and_the_new_one_is_listed(tuned, model_folder):
