@@ -2,10 +2,10 @@
 
 The reference is the keras-io example as published (two 3×3 convolutions, dropout, Adam,
 batch 128, 15 epochs, 10 % of the training images held out for validation) on MNIST; the
-default recipe trains on its own training set (MNIST and USPS's training digits, as
-train.py does). Both train in the same process, one after the other, so the ratio of their
-throughputs (images per second) holds on a busy machine. Each is timed per epoch; the first epoch (graph
-tracing) is left out of the throughput when more than one epoch runs.
+default recipe trains on its own training set, built by `data.training_set` as train.py
+builds it. Both train in the same process, one after the other, so the ratio of their
+throughputs (images per second) holds on a busy machine. Each is timed per epoch; the first
+epoch (graph tracing) is left out of the throughput when more than one epoch runs.
 
 By default each recipe trains for a few epochs and the time to the whole default model is
 projected from its throughput; `--full` trains both recipes to the end and reports their

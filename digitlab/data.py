@@ -1,8 +1,8 @@
 """Loading the datasets: MNIST (an explicit file, the MNIST_NPZ environment variable, or Keras's
 cache) and USPS (an explicit folder, the USPS_DIR environment variable, or Keras's cache).
 
-USPS is real handwriting from US mail, 16×16 pixels; the default model trains on its training
-file as well as on MNIST, and its test file only ever measures how well models read it.
+USPS is real handwriting from US mail, 16×16 pixels; the zoo's `cnn-usps` trains on its
+training file as well as on MNIST, and its test file only ever measures how well models read it.
 """
 
 import gzip

@@ -16,7 +16,6 @@ from digitlab.preprocess import to_mnist
 from digitlab.store import list_models
 from tests.conftest import ROOT, copy_shipped_models
 
-USPS_TRAIN = ROOT.parent / "shared" / "data" / "usps" / "zip.train.gz"
 PER_DIGIT = 25
 USER = "Zoë B."
 JOB_TIMEOUT = 300
@@ -40,11 +39,9 @@ def file_hashes(folder):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, usps_folder):
     """A feedback store holding PER_DIGIT slanted USPS digits of each kind as Zoë's drawings, and 7 of Sam's."""
-    if not USPS_TRAIN.is_file():
-        pytest.fail(f"{USPS_TRAIN} is missing (the shared USPS digits)")
-    ink, labels = load_usps(USPS_TRAIN)
+    ink, labels = load_usps(usps_folder / "zip.train.gz")
     store = FeedbackStore(tmp_path_factory.mktemp("feedback") / "feedback.sqlite3")
     chosen = [(USER, i) for digit in range(10) for i in np.flatnonzero(labels == digit)[:PER_DIGIT]]
     chosen += [("Sam", i) for i in range(7)]
