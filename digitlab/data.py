@@ -1,7 +1,7 @@
 """Loading the datasets: MNIST (an explicit file, the MNIST_NPZ environment variable, or Keras's
 cache) and USPS (an explicit folder, the USPS_DIR environment variable, or Keras's cache).
 
-USPS is real handwriting from US mail, 16×16 pixels; the zoo's `cnn-usps` trains on its
+USPS is real handwriting from US mail, 16×16 pixels; the default `cnn` trains on its
 training file as well as on MNIST, and its test file only ever measures how well models read it.
 """
 
@@ -150,7 +150,7 @@ def usps_train_file(folder=None):
         None,
         "USPS's training digits are not on this machine",
         f"Set {USPS_ENV_VAR} to the folder holding {USPS_TRAIN_FILE}, e.g. {USPS_ENV_VAR}=../shared/data/usps "
-        "(train.py also takes --usps DIR).",
+        "(train.py also takes --usps DIR, or --limit 60000 to train on MNIST alone).",
     )
 
 

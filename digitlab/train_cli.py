@@ -23,7 +23,7 @@ def positive_int(text):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Train Digit Lab's zoo models on MNIST (cnn-usps also on USPS's training digits)."
+        description="Train Digit Lab's zoo models on MNIST (cnn also on USPS's training digits)."
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--arch", choices=sorted(RECIPES), default=DEFAULT_ARCH, help="model to train (default: cnn)")

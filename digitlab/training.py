@@ -1,5 +1,6 @@
 """Fitting a zoo recipe on MNIST with a tf.data pipeline under a tf.distribute strategy."""
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -125,16 +126,50 @@ def choose_strategy():
     return tf.distribute.get_strategy()
 
 
+class RandomAffine(layers.Layer):
+    """Random rotation, zoom and shift about the centre, applied in one resampling.
+
+    Keras's `RandomRotation`, `RandomZoom` and `RandomTranslation` in a row resample each image
+    three times, and three bilinear interpolations blur a 28×28 digit noticeably: training
+    images then look softer than MNIST's test digits and the app's drawings. One matrix for
+    all three moves keeps strokes as sharp as one interpolation allows. `rotation` is a
+    fraction of a full turn, `zoom` and `shift` fractions of the image, as in those layers.
+    """
+
+    def __init__(self, rotation, zoom, shift, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rotation, self.zoom, self.shift, self.seed = rotation, zoom, shift, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _uniform(self, count, limit):
+        return keras.random.uniform((count,), -limit, limit, seed=self.seed_generator)
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        ops = keras.ops
+        count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+        angle = self._uniform(count, self.rotation * 2 * math.pi)
+        scale = 1.0 + self._uniform(count, self.zoom)
+        shift_x, shift_y = self._uniform(count, self.shift) * width, self._uniform(count, self.shift) * height
+        # Each output pixel (x, y) reads the input at scale · rotation · ((x, y) − centre) + centre − shift.
+        cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
+        centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
+        offset_x = centre_x - cos * centre_x + sin * centre_y - shift_x
+        offset_y = centre_y - sin * centre_x - cos * centre_y - shift_y
+        zeros = ops.zeros_like(cos)
+        transform = ops.stack([cos, -sin, offset_x, sin, cos, offset_y, zeros, zeros], axis=1)
+        return ops.image.affine_transform(images, transform, fill_mode="constant", fill_value=0)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rotation=self.rotation, zoom=self.zoom, shift=self.shift, seed=self.seed)
+        return config
+
+
 def augmentation():
-    """Small random rotations, zooms and shifts, filling with background (black) pixels."""
-    return keras.Sequential(
-        [
-            layers.RandomRotation(0.03, fill_mode="constant"),
-            layers.RandomZoom(0.1, fill_mode="constant"),
-            layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
-        ],
-        name="augmentation",
-    )
+    """Small random rotations (±11°), zooms (±10 %) and shifts (±8 %), filling with background (black)."""
+    return RandomAffine(rotation=0.03, zoom=0.1, shift=0.08, name="augmentation")
 
 
 def make_dataset(images, labels, batch_size, shuffle_seed=None, augment=False):

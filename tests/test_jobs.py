@@ -108,9 +108,9 @@ def test_a_folder_that_cannot_be_written_fails_with_one_line(tmp_path, mnist):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"]
 
 
-def test_cnn_usps_without_its_usps_digits_fails_with_one_line(tmp_path, mnist, monkeypatch):
+def test_cnn_without_its_usps_digits_fails_with_one_line(tmp_path, mnist, monkeypatch):
     monkeypatch.setenv("USPS_DIR", str(tmp_path / "nowhere"))
-    job = jobs.Job("train", "Training cnn-usps", training(mnist, tmp_path, arch="cnn-usps", limit=None)).start()
+    job = jobs.Job("train", "Training cnn", training(mnist, tmp_path, arch="cnn", limit=None)).start()
     assert job.wait(JOB_TIMEOUT)
     snapshot = job.snapshot()
     assert snapshot.status == jobs.FAILED, snapshot.error

@@ -75,14 +75,14 @@ def test_missing_dataset_exits_1_naming_the_file_and_the_fix(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cnn_usps_trains_on_mnist_and_usps_and_its_card_says_so(tmp_path, usps_folder):
+def test_cnn_trains_on_mnist_and_usps_and_its_card_says_so(tmp_path, usps_folder):
     small = small_npz(tmp_path / "small.npz")
     out = tmp_path / "out"
     process = run_script(
-        "train.py", "--arch", "cnn-usps", "--data", small, "--usps", usps_folder, "--epochs", "1", "--out", out
+        "train.py", "--arch", "cnn", "--data", small, "--usps", usps_folder, "--epochs", "1", "--out", out
     )
     assert process.returncode == 0, process.stderr
-    card = json.loads((out / "cnn-usps.json").read_text())
+    card = json.loads((out / "cnn.json").read_text())
     assert [(s["source"], s["digits"]) for s in card["training_data"]] == [("MNIST train", 50), ("USPS train", 7291)]
     assert card["train_images"] == 7341
     assert "USPS's test file is never trained on" in " ".join(card["recipe"]["notes"])

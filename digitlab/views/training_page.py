@@ -260,7 +260,7 @@ def zoo_controls():
         key=f"train_images_{arch}",
         help=(
             "The first images of MNIST's 60,000. Fewer train faster but read less well. "
-            "With all 60,000, cnn-usps also trains on USPS's 7,291 training digits, as its recipe says."
+            "With all 60,000, cnn also trains on USPS's 7,291 training digits, as its recipe says."
         ),
     )
     estimate = epoch_estimate(arch, images)

@@ -1,0 +1,56 @@
+"""digitlab.training's augmentation: the moves it promises, in one sharp resampling."""
+
+import numpy as np
+import pytest
+
+from digitlab.tf import keras
+from digitlab.training import RandomAffine, augmentation, scale_pixels
+
+
+@pytest.fixture(scope="module")
+def digits(mnist):
+    return scale_pixels(mnist[0][0][:1000])
+
+
+def ink_heights(images):
+    rows = np.asarray(images)[..., 0].max(axis=2) > 0.3
+    return rows.shape[1] - rows[:, ::-1].argmax(axis=1) - rows.argmax(axis=1)
+
+
+def test_no_move_and_inference_leave_images_as_they_are(digits):
+    assert np.array_equal(np.asarray(RandomAffine(0, 0, 0)(digits)), digits)
+    assert np.array_equal(np.asarray(augmentation()(digits, training=False)), digits)
+
+
+def test_zoom_changes_the_height_of_digits_by_up_to_its_fraction(digits):
+    zoomed = RandomAffine(rotation=0, zoom=0.1, shift=0, seed=1)(digits)
+    before, after = ink_heights(digits), ink_heights(zoomed)
+    # Sampling the input at 0.9–1.1 times the distance from the centre scales digits by 1/1.1 to 1/0.9,
+    # give or take one pixel row of rounding.
+    assert (np.abs(after - before) <= before * (1 / 0.9 - 1) + 1).all()
+    assert (after / before).std() > 0.03
+
+
+def test_shift_moves_the_ink_by_up_to_its_fraction_and_keeps_it(digits):
+    shifted = np.asarray(RandomAffine(rotation=0, zoom=0, shift=0.08, seed=1)(digits))
+    columns = np.arange(28)
+    centre = (digits[..., 0].sum(axis=1) * columns).sum(axis=1) / digits[..., 0].sum(axis=(1, 2))
+    moved = (shifted[..., 0].sum(axis=1) * columns).sum(axis=1) / shifted[..., 0].sum(axis=(1, 2))
+    assert np.abs(moved - centre).max() <= 0.08 * 28 + 0.5
+    assert np.abs(moved - centre).mean() > 0.5
+
+
+def test_one_resampling_keeps_strokes_sharper_than_three_keras_layers(digits):
+    layers = keras.layers
+    three = keras.Sequential(
+        [
+            layers.RandomRotation(0.03, fill_mode="constant", seed=1),
+            layers.RandomZoom(0.1, fill_mode="constant", seed=1),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=1),
+        ]
+    )
+    peak = {
+        name: np.asarray(layer(digits, training=True)).max(axis=(1, 2, 3)).mean()
+        for name, layer in [("one", augmentation()), ("three", three)]
+    }
+    assert peak["one"] > 0.99 > peak["three"]
