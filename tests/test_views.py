@@ -47,7 +47,13 @@ def model_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     for name in ("cnn", "mlp-small"):
         model = build_mlp_small()
-        save_model_and_card(model, untrained_card(name, model), folder)
+        card = untrained_card(name, model)
+        if name == "cnn":
+            card["training_data"] = [
+                {"source": "MNIST train", "digits": 60000, "sha256": "0" * 64},
+                {"source": "USPS train", "digits": 7291, "sha256": "1" * 64},
+            ]
+        save_model_and_card(model, card, folder)
     (folder / "broken.keras").write_bytes(b"not a Keras file")
     card = json.loads((folder / "cnn.json").read_text())
     (folder / "broken.json").write_text(json.dumps({**card, "name": "broken"}))
@@ -157,6 +163,7 @@ def test_model_page_shows_the_card_and_the_zoo(app_env):
         assert heading in headings
     assert at.metric[0].value == "91.70%"
     assert len(at.dataframe) == 4
+    assert "Trained on MNIST train (60,000 digits) and USPS train (7,291 digits)." in [c.value for c in at.caption]
 
 
 def uploaded(name, data):

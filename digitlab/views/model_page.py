@@ -44,11 +44,14 @@ def layers_table(card):
 
 
 def recipe_table(card):
-    """How the model was trained, and the recipe's notes."""
+    """How the model was trained, on which digits when the card says, and the recipe's notes."""
     st.subheader("Recipe")
     recipe = card.get("recipe", {})
     rows = [{"setting": key.replace("_", " "), "value": str(value)} for key, value in recipe.items() if key != "notes"]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
+    sources = card.get("training_data")
+    if sources:
+        st.caption("Trained on " + " and ".join(f"{s['source']} ({s['digits']:,} digits)" for s in sources) + ".")
     for note in recipe.get("notes", []):
         st.markdown(f"- {note}")
 
