@@ -71,24 +71,20 @@ def wait_until_healthy(url, process, timeout=60):
     raise TimeoutError(f"{url} did not become healthy within {timeout} s")
 
 
+def server_command(port, app=None):
+    """The command that serves Digit Lab (`python -m digitlab serve`, as `make run` does), or `streamlit run APP`."""
+    flags = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
+    if app is None:
+        return [sys.executable, "-m", "digitlab", "serve", *flags]
+    return [sys.executable, "-m", "streamlit", "run", str(app), *flags]
+
+
 @contextmanager
-def streamlit_server(log_path, env=None):
-    """Run `streamlit run app.py` on a free port, its output in `log_path`; yields the base URL."""
+def streamlit_server(log_path, env=None, app=None):
+    """Serve Digit Lab (or the Streamlit script `app`) on a free port, its output in `log_path`; yields the base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-    ]
+    command = server_command(port, app)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
@@ -117,9 +113,9 @@ def assert_clean_log(log_path):
 
 
 @contextmanager
-def served_app(log_path, env=None):
+def served_app(log_path, env=None, app=None):
     """`streamlit_server`, then, once the server has stopped, a check that its log stayed clean."""
-    with streamlit_server(log_path, env=env) as url:
+    with streamlit_server(log_path, env=env, app=app) as url:
         yield url
     assert_clean_log(log_path)
 
