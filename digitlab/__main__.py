@@ -1,18 +1,39 @@
-"""`python -m digitlab serve [streamlit flags]`: serve the app as `make run` does."""
+"""`python -m digitlab serve [streamlit flags]`: serve the app with its model server warm, as `make run` does.
 
-import os
+The model server (digitlab.model_server) starts first and loads TensorFlow and the default
+model while Streamlit starts in this process, with Streamlit's own command line. The libraries
+the pages import are imported here too, so that the first visitor waits for neither. (The
+pages' own modules are not: their Streamlit caches must be made once Streamlit's runtime runs.)
+"""
+
+import importlib
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PRELOADED = ("altair", "pandas", "digitlab.explain", "digitlab.feedback", "digitlab.jobs", "digitlab.preprocess")
+USAGE = "usage: python -m digitlab serve [streamlit run flags, e.g. --server.port 8501]"
+
+
+def serve(streamlit_flags):
+    """Start the model server, import the app's pages, then run `streamlit run app.py` in this process."""
+    from streamlit.web import cli
+
+    from digitlab.model_server import model_server
+
+    model_server()
+    for module in PRELOADED:
+        importlib.import_module(module)
+
+    return cli.main(["run", str(APP), *streamlit_flags], prog_name="streamlit")
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] != "serve":
-        print("usage: python -m digitlab serve [streamlit flags]", file=sys.stderr)
+    if argv[:1] != ["serve"]:
+        print(USAGE, file=sys.stderr)
         return 2
-    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), *argv[1:]])
+    return serve(argv[1:])
 
 
 if __name__ == "__main__":

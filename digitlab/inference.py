@@ -1,6 +1,7 @@
 """Classifying pictures of digits: one code path for the app, the CLI and the Python API."""
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,38 +61,28 @@ class NumberReading:
         }
 
 
-class Classifier:
-    """A loaded zoo model with its card; safe to share between threads."""
+class Reader(ABC):
+    """Reading pictures with a model, given its `probabilities`: the part that needs no TensorFlow.
 
-    def __init__(self, model, card, path):
-        from digitlab.tf import tf
+    Subclasses hold the model: `Classifier` in this process, `digitlab.model_server.RemoteClassifier`
+    in the model server beside the app. Both have `name`, `card`, `path` and the same methods.
+    """
 
-        self.model, self.card, self.path = model, card, Path(path)
+    def __init__(self, card, path):
+        self.card, self.path = card, Path(path)
         self.name = card.get("name", self.path.stem)
-        self._lock = threading.Lock()
-        self._forward = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
-        )
-        # A single drawing, the app's case, takes a path compiled by XLA for exactly one input:
-        # fused kernels make it about a third faster than the general graph (bench/latency.py).
-        self._forward_one = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([1, 28, 28, 1], tf.float32)],
-            jit_compile=True,
-        )
 
+    @abstractmethod
     def probabilities(self, model_inputs):
         """Softmax scores (N, 10) for a stack of (28, 28) inputs."""
-        batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
-        if not len(batch):
-            return np.zeros((0, 10), np.float32)
-        with self._lock:
-            if len(batch) == 1:
-                return self._forward_one(batch).numpy()
-            return np.concatenate(
-                [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
-            )
+
+    @abstractmethod
+    def saliency(self, model_input, target):
+        """How strongly each pixel pushed the answer towards `target`: (28, 28) in [0, 1]; see digitlab.explain."""
+
+    @abstractmethod
+    def feature_maps(self, model_input):
+        """The first convolutions' responses to one (28, 28) input, as FeatureMaps; see digitlab.explain."""
 
     def predict(self, image):
         """Read one picture: a PIL image or an (H, W), (H, W, 3) or (H, W, 4) array of any size."""
@@ -133,6 +124,57 @@ class Classifier:
             boxes=boxes,
             confidence=float(np.prod([digit.confidence for digit in digits])) if digits else None,
         )
+
+
+class Classifier(Reader):
+    """A loaded Keras model with its card, read in this process; safe to share between threads."""
+
+    def __init__(self, model, card, path):
+        from digitlab.tf import tf
+
+        super().__init__(card, path)
+        self.model = model
+        self._lock = threading.Lock()
+        self._explainer = None
+        self._forward = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
+        )
+        # A single drawing, the app's case, takes a path compiled by XLA for exactly one input:
+        # fused kernels make it about a third faster than the general graph (bench/latency.py).
+        self._forward_one = tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec([1, 28, 28, 1], tf.float32)],
+            jit_compile=True,
+        )
+
+    def probabilities(self, model_inputs):
+        """Softmax scores (N, 10) for a stack of (28, 28) inputs."""
+        batch = np.asarray(model_inputs, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if not len(batch):
+            return np.zeros((0, 10), np.float32)
+        with self._lock:
+            if len(batch) == 1:
+                return self._forward_one(batch).numpy()
+            return np.concatenate(
+                [self._forward(batch[i : i + BATCH_SIZE]).numpy() for i in range(0, len(batch), BATCH_SIZE)]
+            )
+
+    @property
+    def explainer(self):
+        """The model's Explainer (saliency and feature maps), built on first use."""
+        from digitlab.explain import Explainer
+
+        with self._lock:
+            if self._explainer is None:
+                self._explainer = Explainer(self.model)
+            return self._explainer
+
+    def saliency(self, model_input, target):
+        return self.explainer.saliency(model_input, target)
+
+    def feature_maps(self, model_input):
+        return self.explainer.feature_maps(model_input)
 
 
 def _prediction(scores, model_input):

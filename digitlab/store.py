@@ -8,12 +8,23 @@ import tempfile
 from pathlib import Path
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
+MODEL_DIR_ENV = "DIGITLAB_MODEL_DIR"
 
 log = logging.getLogger(__name__)
 
 
 class ModelError(RuntimeError):
     """A model or its card is missing, corrupt or unusable; the message says how to fix it."""
+
+
+def model_dir():
+    """The folder the app reads models from: $DIGITLAB_MODEL_DIR, else the project's model/."""
+    return Path(os.environ.get(MODEL_DIR_ENV) or MODEL_DIR)
+
+
+def file_version(path):
+    """A value that changes whenever the file is replaced, to key caches on."""
+    return Path(path).stat().st_mtime_ns
 
 
 def file_sha256(path):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackStore
-from digitlab.views.resources import MODEL_DIR_ENV
+from digitlab.store import MODEL_DIR_ENV
 from tests.browser import (
     DIGITS,
     clear_canvas,

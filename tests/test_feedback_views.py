@@ -8,8 +8,8 @@ from digitlab import load_classifier
 from digitlab.evaluation import confusion_matrix
 from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackStore
 from digitlab.preprocess import to_mnist
+from digitlab.store import MODEL_DIR_ENV
 from digitlab.synthetic import render_on_canvas
-from digitlab.views.resources import MODEL_DIR_ENV
 from tests.conftest import copy_shipped_models
 
 TIMEOUT = 120

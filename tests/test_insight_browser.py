@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from digitlab.feedback import FEEDBACK_DB_ENV
-from digitlab.views.resources import MODEL_DIR_ENV
+from digitlab.store import MODEL_DIR_ENV
 from tests.browser import DIGITS, draw_digit, open_page, served_app, wait_for_idle
 from tests.conftest import copy_shipped_models
 

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from digitlab.feedback import FEEDBACK_DB_ENV
+from digitlab.store import MODEL_DIR_ENV
 from digitlab.views.number import CANVAS_WIDTH, NUMBER_PROMPT
-from digitlab.views.resources import MODEL_DIR_ENV
 from tests.browser import (
     CANVAS,
     METRIC_VALUE,

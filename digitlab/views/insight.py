@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from digitlab.explain import Explainer, feature_grid, overlay
+from digitlab.explain import feature_grid, overlay
 from digitlab.views.prediction import LOW_CONFIDENCE, PREVIEW_SIZE, upscaled
 
 FEATURE_GRID_WIDTH = 480
@@ -12,41 +12,29 @@ LAYER_CAPTIONS = [
 ]
 
 
-@st.cache_resource(show_spinner=False)
-def explainer(path, model_sha256, _model):
-    """One Explainer (its compiled saliency and feature-map functions) per loaded model, for every session."""
-    return Explainer(_model)
-
-
-def explainer_of(classifier):
-    """The Explainer of the model the classifier holds, keyed by its file and the file's hash."""
-    return explainer(str(classifier.path), classifier.card.get("model_sha256"), classifier.model)
-
-
 def how_it_sees(classifier, prediction):
     """The saliency of the reading on the left, the feature maps on the right."""
-    model_explainer = explainer_of(classifier)
     saliency_column, maps_column = st.columns([1, 2], gap="medium")
     with saliency_column:
-        saliency_view(model_explainer, prediction)
+        saliency_view(classifier, prediction)
     with maps_column:
-        feature_maps_view(model_explainer, prediction.model_input)
+        feature_maps_view(classifier, prediction.model_input)
 
 
-def saliency_view(model_explainer, prediction):
+def saliency_view(classifier, prediction):
     """The model's input with the pixels that pushed the answer painted hot; the runner-up's too when unsure."""
     (digit, confidence), (runner_up, _) = prediction.ranked[:2]
     for target in [digit, runner_up] if confidence < LOW_CONFIDENCE else [digit]:
-        saliency = model_explainer.saliency(prediction.model_input, target)
+        saliency = classifier.saliency(prediction.model_input, target)
         st.image(
             overlay(prediction.model_input, saliency, PREVIEW_SIZE),
             caption=f"Red pixels pushed the answer towards {target}; yellow pushed hardest",
         )
 
 
-def feature_maps_view(model_explainer, model_input):
+def feature_maps_view(classifier, model_input):
     """What each filter of the first convolutions found in the drawing, as grids of small maps."""
-    layers = model_explainer.feature_maps(model_input)
+    layers = classifier.feature_maps(model_input)
     if not layers:
         st.caption("This model has no convolutions: it weighs all 784 pixels at once, so it has no feature maps.")
         return

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from digitlab.model_server import ModelServerError
 from digitlab.store import ModelError
 from digitlab.views import resources
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
@@ -54,6 +55,9 @@ def selected_classifier():
         return None
     try:
         return resources.classifier(path, resources.file_version(path))
+    except ModelServerError as error:
+        st.error(f"Digits cannot be read right now: {error}. Reload the page to try again.")
+        return None
     except (ModelError, OSError) as error:
         name = Path(path).stem
         retrain = f"python train.py --arch {name}" if name in RECIPES else "python train.py --all"

@@ -1,27 +1,17 @@
-"""Cached loaders shared by every page: the model folder, the models, MNIST and whole-split predictions."""
+"""Cached loaders shared by every page: the model folder, the models, MNIST and whole-split predictions.
 
-import os
-from pathlib import Path
+Models are read by the model server (digitlab.model_server): this process never imports TensorFlow.
+"""
 
 import numpy as np
 import streamlit as st
 
 from digitlab import store
 from digitlab.data import load_mnist
-from digitlab.inference import load_classifier
+from digitlab.model_server import RemoteClassifier
+from digitlab.store import file_version, model_dir
 
-MODEL_DIR_ENV = "DIGITLAB_MODEL_DIR"
 SPLITS = ("test", "train")
-
-
-def model_dir():
-    """The folder the app reads models from: $DIGITLAB_MODEL_DIR, else the project's model/."""
-    return Path(os.environ.get(MODEL_DIR_ENV) or store.MODEL_DIR)
-
-
-def file_version(path):
-    """A value that changes whenever the file is replaced, to key caches on."""
-    return Path(path).stat().st_mtime_ns
 
 
 def model_paths():
@@ -45,10 +35,10 @@ def card_or_none(path):
 
 @st.cache_resource(show_spinner="Loading the model…")
 def classifier(path, version):
-    """A loaded Classifier, kept for the life of the server and warmed up; raises ModelError."""
-    loaded = load_classifier(path)
-    loaded.probabilities(np.zeros((1, 28, 28), np.float32))  # Compiles the one-drawing path before the first stroke.
-    return loaded
+    """A model, loaded and warmed up by the model server; raises ModelError when it cannot be used."""
+    remote = RemoteClassifier(path)
+    remote.probabilities(np.zeros((1, 28, 28), np.float32))  # The server loads it now, or says why it cannot.
+    return remote
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
