@@ -143,3 +143,53 @@ def test_no_page_imports_keras_or_tensorflow_into_the_app_process(mnist_file, tm
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_app_runs_with_no_garbage_collection_after_each_run(monkeypatch):
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)
+    config.get_config_options(force_reparse=True)
+    try:
+        assert config.get_option("runner.postScriptGC") is False
+    finally:
+        monkeypatch.undo()
+        config.get_config_options(force_reparse=True)
+
+
+def processes_serving(port):
+    """Pids of the process started with `--server.port PORT` and of its descendants, with their command lines."""
+    parents, commands = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            commands[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+    roots = [pid for pid, command in commands.items() if b"--server.port" in command and str(port).encode() in command]
+    family, grown = set(roots), True
+    while grown:
+        children = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= children
+        grown = bool(children)
+    return {pid: b" ".join(commands[pid]).decode() for pid in family}
+
+
+def maps_tensorflow(pid):
+    return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.browser
+def test_a_served_app_reads_strokes_in_the_model_server_not_in_streamlit(browser, tmp_path):
+    from tests.browser import DIGITS, draw_digit, open_page, served_app
+
+    with served_app(tmp_path / "server.log") as url:
+        page = open_page(browser, url, ready_text="Draw a digit (0–9)")
+        assert draw_digit(page, DIGITS["7"]) == "7"
+        page.close()
+        serving = processes_serving(url.rsplit(":", 1)[1])
+        streamlit = [pid for pid, command in serving.items() if "digitlab serve" in command]
+        models = [pid for pid, command in serving.items() if "digitlab.model_server" in command]
+        assert len(streamlit) == 1 and len(models) == 1, serving
+        assert not maps_tensorflow(streamlit[0])
+        assert maps_tensorflow(models[0])
