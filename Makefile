@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
 SHARED_USPS := $(abspath ../shared/data/usps)
+SHARED_WRITERS := $(abspath ../shared/data/writers)
 
-# Tests and training read MNIST and USPS from ../shared when they are there and nothing else was set.
+# Tests and training read MNIST, USPS and the other writers from ../shared when they are there and nothing else was set.
 ifeq ($(MNIST_NPZ),)
 ifneq ($(wildcard $(SHARED_MNIST)),)
 export MNIST_NPZ := $(SHARED_MNIST)
@@ -18,8 +19,13 @@ ifneq ($(wildcard $(SHARED_USPS)/zip.train.gz),)
 export USPS_DIR := $(SHARED_USPS)
 endif
 endif
+ifeq ($(WRITERS_DIR),)
+ifneq ($(wildcard $(SHARED_WRITERS)/uji/ujipenchars2-digits.json),)
+export WRITERS_DIR := $(SHARED_WRITERS)
+endif
+endif
 
-.PHONY: install chromium run test train train-all lint screenshots bench clean
+.PHONY: install debian-packages run test train train-all lint screenshots bench clean
 
 install: $(INSTALLED)
 
@@ -29,16 +35,19 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-# Debian's Chromium drives the browser tests (`playwright install` cannot download here).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian's packages the tests need: Chromium drives the browser tests (`playwright install` cannot
+# download here); PostgreSQL and nginx serve the replicated setup's tests, each started by the tests themselves.
+DEBIAN_PACKAGES := chromium postgresql nginx
+debian-packages:
+	@command -v chromium >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		&& command -v nginx >/dev/null 2>&1 || { \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }
 
 run: install
-	$(PY) -m streamlit run app.py
+	$(PY) -m digitlab serve
 
-test: install chromium
+test: install debian-packages
 	$(PY) -m pytest
 
 train: install
@@ -51,13 +60,14 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-screenshots: install chromium
+screenshots: install debian-packages
 	$(PY) -m tests.screenshots
 
-bench: install chromium
+bench: install debian-packages
 	$(PY) bench/zoo_table.py
 	$(PY) bench/accuracy.py
 	$(PY) bench/usps.py
+	$(PY) bench/drawn.py
 	$(PY) bench/latency.py
 	$(PY) bench/saliency.py
 	$(PY) bench/read_numbers.py

@@ -1,17 +1,12 @@
-"""Drawings people labelled themselves ("Right?" ✓ / ✗), kept in a local SQLite database.
+"""Drawings people labelled themselves ("Right?" ✓ / ✗), kept in the app's database (digitlab.database).
 
-Every save is one SQLite transaction in WAL mode: a process killed in the middle of a save
-leaves either the whole sample or nothing, and many sessions and processes can save at once
-(each waits up to BUSY_TIMEOUT_MS for the others). Each thread gets its own connection, kept
-open (closing the last connection to a WAL database checkpoints it, which would cost every
-save ~10 ms), so one store can be shared by threads. This module never imports Streamlit.
+Every save is one transaction: a process killed in the middle of a save leaves either the whole
+sample or nothing, and many sessions, processes and replicas can save at once. The store is
+shared by threads (SQLAlchemy keeps a pool of connections). This module never imports Streamlit.
 """
 
 import io
 import os
-import sqlite3
-import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,36 +14,37 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import delete, exc, func, insert, select
 
+from digitlab.database import (
+    DEFAULT_DB_PATH,
+    FEEDBACK_DB_ENV,
+    MAX_MODEL_LENGTH,
+    MAX_NAME_LENGTH,
+    StoreError,
+    database_url,
+    open_database,
+    samples,
+    store_error,
+    url_of,
+)
 from digitlab.preprocess import FRAME, as_picture
 
-FEEDBACK_DB_ENV = "DIGITLAB_FEEDBACK_DB"
-DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "feedback.sqlite3"
-BUSY_TIMEOUT_MS = 15_000
-MAX_USER_LENGTH = 40
-MAX_MODEL_LENGTH = 100
+MAX_USER_LENGTH = MAX_NAME_LENGTH
 MAX_DRAWING_SIDE = 2000
 DIGITS = range(10)
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS samples (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user TEXT NOT NULL CHECK (length(user) BETWEEN 1 AND 40),
-    true_label INTEGER NOT NULL CHECK (true_label BETWEEN 0 AND 9),
-    predicted_label INTEGER CHECK (predicted_label BETWEEN 0 AND 9),
-    model TEXT NOT NULL,
-    created TEXT NOT NULL,
-    model_input BLOB NOT NULL CHECK (length(model_input) = 3136),
-    drawing_png BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS samples_by_user ON samples (user);
-"""
-SAMPLE_COLUMNS = "id, user, true_label, predicted_label, model, created, model_input"
 INPUT_DTYPE = np.dtype("<f4")
-
-
-class FeedbackError(Exception):
-    """The feedback database cannot be used, or a sample is invalid; the message is one readable line."""
+SAMPLE_COLUMNS = [
+    samples.c.id,
+    samples.c.user,
+    samples.c.true_label,
+    samples.c.predicted_label,
+    samples.c.model,
+    samples.c.created,
+    samples.c.model_input,
+]
+FeedbackError = StoreError  # What the pages catch: the store cannot be used, or a sample is invalid.
+__all__ = ["DEFAULT_DB_PATH", "FEEDBACK_DB_ENV", "FeedbackError", "FeedbackStore", "Sample", "default_db_path"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +64,7 @@ class Sample:
 
 
 def default_db_path() -> Path:
-    """$DIGITLAB_FEEDBACK_DB, else the project's data/feedback.sqlite3."""
+    """The embedded default's SQLite file: $DIGITLAB_FEEDBACK_DB, else the project's data/feedback.sqlite3."""
     return Path(os.environ.get(FEEDBACK_DB_ENV) or DEFAULT_DB_PATH)
 
 
@@ -128,108 +124,41 @@ def now_iso() -> str:
 
 
 class FeedbackStore:
-    """The feedback database at `path` (default: `default_db_path()`); created with its folder when missing."""
+    """The saved drawings in the database at `location` (a SQLite path or a URL; default: `database_url()`)."""
 
-    def __init__(self, path=None):
-        self.path = Path(path) if path is not None else default_db_path()
-        self._local = threading.local()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise FeedbackError(f"Cannot create the folder {self.path.parent}: {error.strerror}.") from None
-        self._create_schema()
-
-    def _open(self) -> sqlite3.Connection:
-        """A connection in autocommit mode (transactions are explicit) that waits for other writers."""
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA synchronous = FULL")
-        return connection
+    def __init__(self, location=None):
+        self.url = url_of(location) if location is not None else database_url()
+        self.engine = open_database(self.url)
+        self.path = Path(self.engine.url.database) if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection; sqlite errors become FeedbackError (and the connection is reopened next time)."""
+    def _connection(self):
+        """A connection in one transaction, committed at the end; database errors become one-line StoreErrors."""
         try:
-            if getattr(self._local, "connection", None) is None:
-                self._local.connection = self._open()
-            yield self._local.connection
-        except sqlite3.Error as error:
-            self._close_thread_connection()
-            raise self._error(error) from None
-
-    def _close_thread_connection(self):
-        connection, self._local.connection = getattr(self._local, "connection", None), None
-        if connection is not None:
-            connection.close()
-
-    def _error(self, error) -> FeedbackError:
-        """A one-line FeedbackError for an sqlite3 error."""
-        if isinstance(error, sqlite3.OperationalError):
-            if "locked" in str(error) or "busy" in str(error):
-                return FeedbackError(
-                    f"The feedback database {self.path} stayed busy for over {BUSY_TIMEOUT_MS // 1000} s; try again."
-                )
-            return FeedbackError(f"The feedback database {self.path} cannot be used: {error}.")
-        return FeedbackError(f"{self.path} is not a readable feedback database: {error}.")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front (BEGIN IMMEDIATE) so that writers queue instead of deadlocking."""
-        with self._connection() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with self.engine.begin() as connection:
                 yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-
-    def _create_schema(self):
-        with self._connection() as connection:
-            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                connection.execute("PRAGMA journal_mode = WAL")
-        with self._transaction() as connection:
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise FeedbackError(f"{self.path} was written by a newer Digit Lab (schema {version}).")
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except exc.DBAPIError as error:
+            raise store_error(self.engine, error) from None
 
     def save(self, *, user, drawing, model_input, true_label, predicted_label, model) -> int:
         """Store one labelled drawing in one transaction; returns its id."""
-        row = (
-            clean_user_name(user),
-            checked_label(true_label, "true label"),
-            checked_label(predicted_label, "predicted label", allow_none=True),
-            checked_model_name(model),
-            now_iso(),
-            checked_model_input(model_input).astype(INPUT_DTYPE).tobytes(),
-            drawing_to_png(drawing),
-        )
-        with self._transaction() as connection:
-            cursor = connection.execute(
-                "INSERT INTO samples (user, true_label, predicted_label, model, created, model_input, drawing_png)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            return cursor.lastrowid
+        row = sample_row(user, drawing, model_input, true_label, predicted_label, model)
+        with self._connection() as connection:
+            return insert_sample(connection, row)
 
     def samples(self, user=None) -> list[Sample]:
         """Every sample (of `user`, when given), oldest first, without the drawings."""
-        query, parameters = _where_user(f"SELECT {SAMPLE_COLUMNS} FROM samples", user)
         with self._connection() as connection:
-            rows = connection.execute(query + " ORDER BY id", parameters).fetchall()
+            rows = connection.execute(_where_user(select(*SAMPLE_COLUMNS), user).order_by(samples.c.id)).all()
         return [_sample(row) for row in rows]
 
     def drawing_png(self, sample_id) -> bytes:
         """The drawing of a sample as PNG bytes; FeedbackError when there is no such sample."""
         with self._connection() as connection:
-            row = connection.execute("SELECT drawing_png FROM samples WHERE id = ?", (int(sample_id),)).fetchone()
-        if row is None:
+            png = connection.execute(select(samples.c.drawing_png).where(samples.c.id == int(sample_id))).scalar()
+        if png is None:
             raise FeedbackError(f"There is no sample #{sample_id} (it may have been deleted).")
-        return bytes(row[0])
+        return bytes(png)
 
     def drawing(self, sample_id) -> Image.Image:
         """The drawing of a sample as a PIL image."""
@@ -242,31 +171,30 @@ class FeedbackStore:
 
     def delete(self, sample_id) -> None:
         """Remove a sample; FeedbackError when there is no such sample."""
-        with self._transaction() as connection:
-            deleted = connection.execute("DELETE FROM samples WHERE id = ?", (int(sample_id),)).rowcount
+        with self._connection() as connection:
+            deleted = connection.execute(delete(samples).where(samples.c.id == int(sample_id))).rowcount
         if not deleted:
             raise FeedbackError(f"There is no sample #{sample_id} (it may have been deleted already).")
 
     def users(self) -> list[str]:
         """The names of everyone who saved a sample, sorted."""
         with self._connection() as connection:
-            rows = connection.execute("SELECT DISTINCT user FROM samples ORDER BY user").fetchall()
-        return [name for (name,) in rows]
+            return list(connection.execute(select(samples.c.user).distinct().order_by(samples.c.user)).scalars())
 
     def counts(self, user=None) -> dict[int, int]:
         """How many samples there are of each true digit, 0 to 9 (zeros included)."""
-        query, parameters = _where_user("SELECT true_label, COUNT(*) FROM samples", user)
+        query = _where_user(select(samples.c.true_label, func.count()), user).group_by(samples.c.true_label)
         with self._connection() as connection:
-            rows = connection.execute(query + " GROUP BY true_label", parameters).fetchall()
+            rows = connection.execute(query).all()
         return {digit: 0 for digit in DIGITS} | {int(label): int(count) for label, count in rows}
 
     def arrays(self, user=None) -> tuple[np.ndarray, np.ndarray]:
         """Images and labels in MNIST's layout: x uint8 (N, 28, 28), white ink (255) on black (0); y uint8 (N,)."""
-        samples = self.samples(user)
-        x = np.zeros((len(samples), FRAME, FRAME), dtype=np.uint8)
-        for index, sample in enumerate(samples):
+        found = self.samples(user)
+        x = np.zeros((len(found), FRAME, FRAME), dtype=np.uint8)
+        for index, sample in enumerate(found):
             x[index] = np.rint(sample.model_input * 255.0).astype(np.uint8)
-        y = np.array([sample.true_label for sample in samples], dtype=np.uint8)
+        y = np.array([sample.true_label for sample in found], dtype=np.uint8)
         return x, y
 
     def export_npz(self, destination, user=None) -> None:
@@ -282,10 +210,26 @@ class FeedbackStore:
             np.savez_compressed(destination, x_train=x, y_train=y)
 
 
+def sample_row(user, drawing, model_input, true_label, predicted_label, model):
+    """One labelled drawing, checked, as a row of the samples table; FeedbackError when a field is invalid."""
+    return {
+        "user": clean_user_name(user),
+        "true_label": checked_label(true_label, "true label"),
+        "predicted_label": checked_label(predicted_label, "predicted label", allow_none=True),
+        "model": checked_model_name(model),
+        "created": now_iso(),
+        "model_input": checked_model_input(model_input).astype(INPUT_DTYPE).tobytes(),
+        "drawing_png": drawing_to_png(drawing),
+    }
+
+
+def insert_sample(connection, row):
+    """Insert a checked sample row within the caller's transaction; returns its id."""
+    return connection.execute(insert(samples).values(row).returning(samples.c.id)).scalar_one()
+
+
 def _where_user(query, user):
-    if user is None:
-        return query, ()
-    return query + " WHERE user = ?", (clean_user_name(user),)
+    return query if user is None else query.where(samples.c.user == clean_user_name(user))
 
 
 def _sample(row) -> Sample:

@@ -41,6 +41,15 @@ def usps_folder():
     return folder
 
 
+@pytest.fixture(scope="session")
+def writers_folder():
+    """The other writers' digits (uji/, optdigits/, semeion/): $WRITERS_DIR, else ../shared/data/writers."""
+    folder = Path(os.environ.get("WRITERS_DIR") or ROOT.parent / "shared" / "data" / "writers")
+    if not (folder / "uji" / "ujipenchars2-digits.json").is_file():
+        pytest.fail(f"WRITERS_DIR must point at the folder of the other writers' digits ({folder} has no uji/)")
+    return folder
+
+
 def copy_shipped_models(folder, names):
     """Copy the shipped models `names` (weights and cards) into `folder`, for an app or API to use; returns it."""
     folder = Path(folder)
@@ -92,3 +101,40 @@ def browser():
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on loopback; `fresh_url()` gives an empty database of its own."""
+
+    def __init__(self, folder, port):
+        from deploy.local import start_postgres
+
+        self.folder, self.port = folder, port
+        self.url = start_postgres(folder, port)
+        self._databases = 0
+
+    def fresh_url(self):
+        from sqlalchemy import create_engine
+
+        self._databases += 1
+        name = f"test_{self._databases}"
+        engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        engine.dispose()
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server from Debian's package for the whole run, started here and stopped at the end."""
+    import tempfile
+
+    from deploy.local import stop_postgres
+    from tests.browser import free_port
+
+    folder = Path(tempfile.mkdtemp(prefix="digitlab-postgres-"))
+    server = PostgresServer(folder, free_port())
+    yield server
+    stop_postgres(folder)
+    shutil.rmtree(folder, ignore_errors=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitlab import feedback
+from digitlab import database, feedback
 from digitlab.feedback import FEEDBACK_DB_ENV, FeedbackError, FeedbackStore, default_db_path
 from digitlab.preprocess import to_mnist
 from digitlab.synthetic import render_on_canvas
@@ -78,7 +78,7 @@ while True:
 
 # Saves three samples, then kills itself with SIGKILL at SQLite VM instruction number argv[3] of the fourth save.
 SELF_KILLING_WRITER = """
-import os, signal, sqlite3, sys
+import os, signal, sqlite3, sqlite3.dbapi2, sys
 from digitlab.feedback import FeedbackStore
 from tests.test_feedback import save_pattern
 
@@ -100,7 +100,7 @@ def counting_connect(*args, **kwargs):
     connection.set_progress_handler(count_and_die, 1)
     return connection
 
-sqlite3.connect = counting_connect
+sqlite3.connect = sqlite3.dbapi2.connect = counting_connect  # SQLAlchemy's driver calls the latter.
 store = FeedbackStore(path)
 for key in range(first_key, first_key + 4):
     instructions = 0 if key == first_key + 3 else None
@@ -134,11 +134,12 @@ def run_and_kill(path, first_key, kill_at=None, saves_before_kill=None):
     return reported, writer.returncode
 
 
-def assert_only_whole_samples(path, kept, reported):
+def assert_only_whole_samples(location, kept, reported):
     """The database is intact, holds every reported save (and at most one unreported), each one whole."""
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    store = FeedbackStore(path)
+    if "://" not in str(location):
+        with sqlite3.connect(location) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = FeedbackStore(location)
     samples = store.samples()
     assert kept + reported <= len(samples) <= kept + reported + 1, "a save was lost or duplicated"
     for sample in samples:
@@ -146,9 +147,17 @@ def assert_only_whole_samples(path, kept, reported):
     return len(samples)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request, tmp_path):
+    """Where an empty store lives: the embedded SQLite file, or a database on a PostgreSQL server."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres").fresh_url()
+    return tmp_path / "data" / "feedback.sqlite3"
+
+
 @pytest.fixture
-def store(tmp_path):
-    return FeedbackStore(tmp_path / "data" / "feedback.sqlite3")
+def store(location):
+    return FeedbackStore(location)
 
 
 def test_default_path_is_in_data_unless_the_environment_says_otherwise(monkeypatch, tmp_path):
@@ -189,7 +198,7 @@ def test_a_saved_drawing_comes_back_whole(store, mnist):
     assert sample.model_input.dtype == np.float32 and sample.model_input.shape == (28, 28)
     np.testing.assert_array_equal(sample.model_input, model_input)
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(store.drawing_png(sample_id)))), drawing)
-    assert FeedbackStore(store.path).samples()[0].user == "Ada Lovelace"
+    assert FeedbackStore(store.url).samples()[0].user == "Ada Lovelace"
 
 
 def test_a_pil_drawing_and_an_unknown_prediction_are_accepted(store):
@@ -294,9 +303,9 @@ def test_a_folder_that_cannot_be_made_is_named(tmp_path):
         FeedbackStore(tmp_path / "a-file" / "feedback.sqlite3")
 
 
-def test_a_database_locked_too_long_is_a_clear_error(store, monkeypatch):
-    monkeypatch.setattr(feedback, "BUSY_TIMEOUT_MS", 300)
-    store = FeedbackStore(store.path)
+def test_a_database_locked_too_long_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 300)
+    store = FeedbackStore(tmp_path / "locked.sqlite3")
     blocker = sqlite3.connect(store.path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
@@ -325,11 +334,11 @@ def test_threads_sharing_one_store_all_save(store):
 
 
 @pytest.mark.slow
-def test_concurrent_writer_processes_all_land(tmp_path, monkeypatch):
+def test_concurrent_writer_processes_all_land(location, monkeypatch):
     # Streamlit's AppTest leaves the last script it ran as __main__, and spawn re-runs __main__ in
     # every child; a bare module keeps the children to this file's `write_many`.
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
-    path = tmp_path / "feedback.sqlite3"
+    path = location
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(WRITERS)
     writers = [context.Process(target=write_many, args=(path, writer, start)) for writer in range(WRITERS)]
@@ -339,7 +348,7 @@ def test_concurrent_writer_processes_all_land(tmp_path, monkeypatch):
         writer.join(timeout=300)
     assert [writer.exitcode for writer in writers] == [0] * WRITERS
 
-    store = FeedbackStore(path)
+    store = FeedbackStore(location)
     samples = store.samples()
     assert len(samples) == WRITERS * SAVES_PER_WRITER
     assert len({sample.id for sample in samples}) == len(samples)
@@ -352,9 +361,9 @@ def test_concurrent_writer_processes_all_land(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_writer_killed_at_random_moments_leaves_only_whole_samples(tmp_path):
+def test_a_writer_killed_at_random_moments_leaves_only_whole_samples(location):
     """SIGKILL a process saving as fast as it can, three times over: no reported save lost, no half sample."""
-    path = tmp_path / "feedback.sqlite3"
+    path = location
     kept = 0
     for round_number, saves_before_kill in enumerate((20, 35, 50)):
         reported, status = run_and_kill(path, round_number * 1000, saves_before_kill=saves_before_kill)
@@ -375,3 +384,65 @@ def test_a_writer_killed_at_every_step_of_a_save_leaves_only_whole_samples(tmp_p
         assert status == -signal.SIGKILL and reported == 3
         kills += 1
     assert status == 0 and kills >= 10, f"the save ended after {kills} kill points"
+
+
+V1_SCHEMA = """
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user TEXT NOT NULL CHECK (length(user) BETWEEN 1 AND 40),
+    true_label INTEGER NOT NULL CHECK (true_label BETWEEN 0 AND 9),
+    predicted_label INTEGER CHECK (predicted_label BETWEEN 0 AND 9),
+    model TEXT NOT NULL,
+    created TEXT NOT NULL,
+    model_input BLOB NOT NULL CHECK (length(model_input) = 3136),
+    drawing_png BLOB NOT NULL
+);
+CREATE INDEX samples_by_user ON samples (user);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_database_from_the_first_version_is_upgraded_and_keeps_its_drawings(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    model_input, drawing = pattern(7)
+    with sqlite3.connect(path) as connection:
+        connection.executescript(V1_SCHEMA)
+        connection.execute(
+            "INSERT INTO samples (user, true_label, predicted_label, model, created, model_input, drawing_png)"
+            " VALUES ('Old', 7, 1, 'k7', '2026-01-01T00:00:00.000+00:00', ?, ?)",
+            (model_input.astype("<f4").tobytes(), feedback.drawing_to_png(drawing)),
+        )
+    store = FeedbackStore(path)
+    [sample] = store.samples()
+    assert_whole(store, sample)
+    with sqlite3.connect(path) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert connection.execute("SELECT version FROM schema_version").fetchall() == [(database.SCHEMA_VERSION,)]
+    assert {"samples", "classes", "class_entries", "schema_version"} <= tables
+    save_pattern(store, 8, "New")
+    assert [s.user for s in store.samples()] == ["Old", "New"]
+
+
+def test_a_database_from_a_newer_digit_lab_is_refused_untouched(tmp_path):
+    path = tmp_path / "newer.sqlite3"
+    FeedbackStore(path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE schema_version SET version = 99")
+    database.open_database.cache_clear()
+    with pytest.raises(FeedbackError, match="newer Digit Lab"):
+        FeedbackStore(path)
+
+
+def test_a_postgresql_server_that_is_down_is_named_in_one_line():
+    from tests.browser import free_port
+
+    url = f"postgresql://digitlab:secret@127.0.0.1:{free_port()}/digitlab"
+    with pytest.raises(FeedbackError, match="unavailable") as error:
+        FeedbackStore(url)
+    assert "\n" not in str(error.value) and "secret" not in str(error.value) and "127.0.0.1" in str(error.value)
+
+
+def test_a_database_url_of_another_kind_is_refused(monkeypatch):
+    monkeypatch.setenv(database.DATABASE_URL_ENV, "mysql://somewhere/db")
+    with pytest.raises(FeedbackError, match="sqlite:// or postgresql://"):
+        FeedbackStore()
