@@ -16,6 +16,7 @@ version table (version 1: only `samples`) is upgraded the same way. This module 
 
 import functools
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -179,6 +180,16 @@ def store_error(engine, error):
         first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
         return StoreError(f"The database {where} is unavailable: {first_line}.")
     return StoreError(f"The database {where} refused the request: {type(error.orig).__name__}.")
+
+
+@contextmanager
+def transaction(engine):
+    """A connection in one transaction, committed at the end; database errors become one-line StoreErrors."""
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except exc.DBAPIError as error:
+        raise store_error(engine, error) from None
 
 
 @functools.cache

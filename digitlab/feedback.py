@@ -7,14 +7,13 @@ shared by threads (SQLAlchemy keeps a pool of connections). This module never im
 
 import io
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import delete, exc, func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from digitlab.database import (
     DEFAULT_DB_PATH,
@@ -25,7 +24,7 @@ from digitlab.database import (
     database_url,
     open_database,
     samples,
-    store_error,
+    transaction,
     url_of,
 )
 from digitlab.preprocess import FRAME, as_picture
@@ -131,14 +130,8 @@ class FeedbackStore:
         self.engine = open_database(self.url)
         self.path = Path(self.engine.url.database) if self.engine.dialect.name == "sqlite" else None
 
-    @contextmanager
     def _connection(self):
-        """A connection in one transaction, committed at the end; database errors become one-line StoreErrors."""
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except exc.DBAPIError as error:
-            raise store_error(self.engine, error) from None
+        return transaction(self.engine)
 
     def save(self, *, user, drawing, model_input, true_label, predicted_label, model) -> int:
         """Store one labelled drawing in one transaction; returns its id."""
