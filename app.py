@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from digitlab.views import dataset, draw, handwriting, model_page, number, training_page
+from digitlab.views import class_page, dataset, draw, handwriting, model_page, number, training_page
+from digitlab.views.class_join import follow_class_model
 from digitlab.views.models import model_selector
 
 
@@ -17,8 +18,10 @@ def main():
             st.Page(model_page.render, title="Model", icon=":material/model_training:", url_path="model"),
             st.Page(training_page.render, title="Train", icon=":material/fitness_center:", url_path="train"),
             st.Page(handwriting.render, title="My handwriting", icon=":material/person_edit:", url_path="handwriting"),
+            st.Page(class_page.render, title="Class", icon=":material/co_present:", url_path="class"),
         ]
     )
+    follow_class_model()
     model_selector()
     page.run()
 

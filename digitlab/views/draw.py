@@ -7,6 +7,7 @@ from digitlab.images import ImageReadError, open_image
 from digitlab.inference import NO_DIGIT
 from digitlab.preprocess import normalisation_steps, to_bytes
 from digitlab.views.canvas import clear_button, drawing_canvas, pen_width_slider
+from digitlab.views.class_join import join_section
 from digitlab.views.feedback import right_or_wrong
 from digitlab.views.insight import how_it_sees
 from digitlab.views.models import selected_classifier
@@ -129,6 +130,7 @@ def render():
     """The Draw page."""
     st.title("Draw a digit")
     st.caption("Draw one digit with the mouse (or a finger); the model reads it each time you lift the pen.")
+    join_section()
     classifier = draw_section()
     st.divider()
     upload_section(classifier)

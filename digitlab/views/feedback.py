@@ -4,9 +4,11 @@ import hashlib
 
 import streamlit as st
 
-from digitlab.feedback import MAX_USER_LENGTH, FeedbackError, FeedbackStore, clean_user_name, default_db_path
+from digitlab.database import database_url
+from digitlab.feedback import MAX_USER_LENGTH, FeedbackError, FeedbackStore, clean_user_name
+from digitlab.views.class_join import save_to_class
+from digitlab.views.identity import USER_KEY, joined_code
 
-USER_KEY = "feedback_user"
 NAME_INPUT_KEY = "feedback_name_input"
 NAME_ERROR_KEY = "feedback_name_error"
 EDITING_NAME_KEY = "feedback_editing_name"
@@ -16,15 +18,15 @@ DIGIT_OPTIONS = list(range(10))
 
 
 @st.cache_resource(show_spinner=False)
-def cached_store(path):
-    """One FeedbackStore per database file for the whole server (it keeps one connection per thread)."""
-    return FeedbackStore(path)
+def cached_store(url):
+    """One FeedbackStore per database for the whole server (it keeps a pool of connections)."""
+    return FeedbackStore(url)
 
 
 def open_store():
-    """The feedback store at `default_db_path()`, or None with the reason shown."""
+    """The feedback store of the app's database (`database_url()`), or None with the reason shown."""
     try:
-        return cached_store(str(default_db_path()))
+        return cached_store(database_url())
     except FeedbackError as error:
         st.error(f"Drawings cannot be saved: {error}")
         return None
@@ -72,14 +74,17 @@ def user_name():
 def save_sample(store, drawing, prediction, model_name, true_label, user):
     """Save the drawing with its true digit; returns True when it was saved (errors are shown, never raised)."""
     try:
-        store.save(
-            user=user,
-            drawing=drawing,
-            model_input=prediction.model_input,
-            true_label=true_label,
-            predicted_label=prediction.digit,
-            model=model_name,
-        )
+        if joined_code() is not None:
+            save_to_class(drawing, prediction, model_name, true_label, user)
+        else:
+            store.save(
+                user=user,
+                drawing=drawing,
+                model_input=prediction.model_input,
+                true_label=true_label,
+                predicted_label=prediction.digit,
+                model=model_name,
+            )
     except FeedbackError as error:
         st.error(f"Not saved: {error}")
         return False

@@ -18,7 +18,8 @@ from digitlab.feedback import FeedbackError
 from digitlab.views import resources
 from digitlab.views.charts import training_curve
 from digitlab.views.dataset import dataset_or_explanation
-from digitlab.views.feedback import USER_KEY, open_store
+from digitlab.views.feedback import open_store
+from digitlab.views.identity import USER_KEY
 from digitlab.views.models import SELECTED_MODEL_KEY, model_label, selected_model_path
 from digitlab.zoo import RECIPES
 
