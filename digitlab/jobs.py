@@ -29,6 +29,7 @@ from pathlib import Path
 from digitlab.cards import build_card, free_name, live_model_name
 from digitlab.data import DatasetError, array_hashes, training_set
 from digitlab.store import save_model_and_card, without_optimizer
+from digitlab.training_lock import TrainingBusy, training_lock
 from digitlab.zoo import RECIPES
 
 RUNNING, DONE, CANCELLED, FAILED = "running", "done", "cancelled", "failed"
@@ -268,8 +269,9 @@ def work_in_child():
     reporter = Reporter(sys.stdout, cancelled)
     outcome = {"result": None, "error": None}
     try:
-        outcome["result"] = work(reporter)
-    except JobError as problem:
+        with training_lock():
+            outcome["result"] = work(reporter)
+    except (JobError, TrainingBusy) as problem:
         outcome["error"] = str(problem)
     except Exception as problem:
         log.exception("the job failed")

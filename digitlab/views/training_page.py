@@ -14,7 +14,9 @@ from pathlib import Path
 import streamlit as st
 
 from digitlab import finetune, jobs
+from digitlab.database import StoreError
 from digitlab.feedback import FeedbackError
+from digitlab.training_lock import BUSY_MESSAGE, running_elsewhere
 from digitlab.views import resources
 from digitlab.views.charts import training_curve
 from digitlab.views.dataset import dataset_or_explanation
@@ -55,8 +57,21 @@ def others_running_job():
     return job if job is not None and job.owner != owner() else None
 
 
+def training_elsewhere():
+    """True when another replica of the app is training (the shared database's lock is held, not by this server)."""
+    if job_slot().running() is not None:
+        return False
+    try:
+        return running_elsewhere()
+    except StoreError:
+        return False  # Without the database nobody can tell; the training process itself will say.
+
+
 def start_job(kind, title, work):
     """Start `work` in the server's slot for this session (a button callback), or note why it cannot start."""
+    if training_elsewhere():
+        st.session_state[f"refused-{kind}"] = BUSY_MESSAGE
+        return
     try:
         st.session_state[f"job-{kind}"] = job_slot().start(kind, title, work, owner=owner())
     except jobs.JobBusy as busy:
@@ -102,6 +117,8 @@ def busy_note():
     """Say when someone else's training holds the server."""
     job = others_running_job()
     if job is None:
+        if training_elsewhere():
+            st.warning(f"{BUSY_MESSAGE} You can start yours when it ends.", icon=":material/hourglass_top:")
         return
     snapshot = job.snapshot()
     st.warning(
