@@ -25,7 +25,7 @@ export WRITERS_DIR := $(SHARED_WRITERS)
 endif
 endif
 
-.PHONY: install debian-packages run test train train-all lint screenshots bench clean
+.PHONY: install debian-packages run cluster cluster-down test train train-all lint screenshots bench clean
 
 install: $(INSTALLED)
 
@@ -46,6 +46,13 @@ debian-packages:
 
 run: install
 	$(PY) -m digitlab serve
+
+# The replicated setup on loopback: PostgreSQL, two replicas and nginx on http://127.0.0.1:8080.
+cluster: install debian-packages
+	$(PY) deploy/cluster.py up
+
+cluster-down:
+	$(PY) deploy/cluster.py down
 
 test: install debian-packages
 	$(PY) -m pytest

@@ -24,11 +24,15 @@ def postgres_bin(program):
     return found
 
 
-def _as_postgres(command, **kwargs):
-    """Run `command` as the postgres user when this process is root, else as this user."""
+def _as_postgres(command):
+    """Run `command` as the postgres user when this process is root, else as this user; RuntimeError if it fails."""
+    program = Path(command[0]).name
     if os.geteuid() == 0:
         command = ["runuser", "-u", POSTGRES_USER, "--", *command]
-    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{program} failed: {(done.stderr or done.stdout).strip()}")
+    return done
 
 
 def start_postgres(folder, port):

@@ -1,4 +1,4 @@
-"""A class in the real app: a teacher starts it, three students join by code or link, draw and confirm; the wall shows it."""
+"""A class in the real app: a teacher starts it, three students join by code or link, their readings fill the wall."""
 
 import re
 import time

@@ -53,7 +53,7 @@ def leave():
 
 
 def join_section():
-    """ "Join a class" under the Draw page's title, open when the page came from a join link; who you are once joined."""
+    """The "Join a class" form under the Draw page's title (open after a join link), or who you are once joined."""
     code = joined_code()
     if code is not None:
         left, right = st.columns([4, 1], vertical_alignment="center")
