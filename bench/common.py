@@ -53,3 +53,13 @@ def write_result(name, result):
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
     print(f"\nwritten {path.relative_to(ROOT)}")
+
+
+def served_app_env():
+    """The environment the benchmarks serve the app with: where MNIST is, for the pages that read it."""
+    return {"MNIST_NPZ": os.environ.get("MNIST_NPZ") or str(SHARED_DATA / "mnist.npz")}
+
+
+def print_goal(goal, met):
+    """One goal and whether this run met it."""
+    print(f"{goal}: {'met' if met else 'NOT met'}")
