@@ -121,8 +121,8 @@ def url_of(location):
 
 
 def shown(engine):
-    """The database's URL without its password, for messages."""
-    return engine.url.render_as_string(hide_password=True)
+    """The database's URL as configured (no driver name) without its password, for messages."""
+    return engine.url.set(drivername=engine.url.get_backend_name()).render_as_string(hide_password=True)
 
 
 @functools.cache

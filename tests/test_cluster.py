@@ -179,9 +179,10 @@ def test_with_postgresql_down_digits_are_still_read_and_saving_says_why(browser,
     box.press("Enter")
     wait_for_rerun(page, page.get_by_text("Saving as"))
     button(page, "Right").click()
-    message = page.get_by_text(re.compile(r"Not saved: The database postgresql://.* is unavailable"))
+    message = page.get_by_text(re.compile(r"The database postgresql://postgres@127\.0\.0\.1:\d+/digitlab is unavailable"))
     wait_for_rerun(page, message)
-    assert "\n" not in message.inner_text()
+    assert "\n" not in message.inner_text() and page.get_by_test_id("stException").count() == 0
     page.get_by_role("link", name="My handwriting").click()
-    wait_for_rerun(page, page.get_by_text(re.compile("cannot be read: The database .* is unavailable")))
+    wait_for_rerun(page, page.get_by_text(re.compile(r"The database postgresql://\S+ is unavailable")))
+    assert page.get_by_test_id("stException").count() == 0
     page.close()

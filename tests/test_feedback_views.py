@@ -134,7 +134,7 @@ def test_a_store_that_cannot_be_opened_is_an_error_line_not_a_traceback(db_path)
     at = name_and_run(AppTest.from_function(right_or_wrong_script, default_timeout=TIMEOUT).run())
     at.button(key="feedback_right").click().run()
     assert not at.exception
-    assert "Drawings cannot be saved" in at.error[0].value and str(db_path) in at.error[0].value
+    assert "Drawings cannot be saved or read" in at.error[0].value and str(db_path) in at.error[0].value
     assert answer_buttons(at) == ["Right", "Wrong"], "the drawing can still be saved later"
 
 

@@ -28,7 +28,7 @@ def open_store():
     try:
         return cached_store(database_url())
     except FeedbackError as error:
-        st.error(f"Drawings cannot be saved: {error}")
+        st.error(f"Drawings cannot be saved or read right now. {error}")
         return None
 
 
