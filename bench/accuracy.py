@@ -1,11 +1,13 @@
-"""Accuracy of every model in model/ on MNIST, on MNIST drawn onto canvases, and on USPS.
+"""Accuracy of every model in model/ on MNIST, on MNIST drawn onto canvases, on USPS and on drawn digits.
 
 - MNIST test: the 10,000 raw test digits.
 - Canvas MNIST: the same digits drawn onto 280×280 white canvases at random size, place and
   pen width (seed 0), then read through the app's preprocessing.
 - USPS test: 2,007 digits of real US-mail handwriting, upscaled to 160×160 dark on white.
+- Drawn digits: the pen strokes of UJI's held-out writers W41–W60, each digit rendered 5 times
+  onto a 280×280 canvas (`data.drawn_test_set`, as `bench/drawn.py` reads them).
 
-    python bench/accuracy.py [--usps DIR]
+    python bench/accuracy.py [--models DIR] [--usps DIR] [--writers DIR]
 """
 
 import argparse
@@ -14,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from common import SHARED_DATA, print_table, write_result
 
-from digitlab.data import load_mnist, load_usps, usps_as_scan
+from digitlab.data import drawn_test_set, load_mnist, load_usps, usps_as_scan
 from digitlab.inference import load_classifier
 from digitlab.preprocess import to_mnist
 from digitlab.store import MODEL_DIR, list_models
@@ -33,7 +35,9 @@ def accuracy(classifier, inputs, labels):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=MODEL_DIR, help="folder of NAME.keras models (default: model/)")
     parser.add_argument("--usps", type=Path, default=SHARED_DATA / "usps")
+    parser.add_argument("--writers", type=Path, default=SHARED_DATA / "writers")
     args = parser.parse_args()
 
     (_, _), (x_test, y_test) = load_mnist()
@@ -44,9 +48,11 @@ def main():
     }
     usps_ink, usps_labels = load_usps(args.usps / "zip.test.gz")
     sets["USPS test"] = (model_inputs([np.asarray(usps_as_scan(d)) for d in usps_ink]), usps_labels)
+    drawn_images, drawn_labels, _ = drawn_test_set(args.writers)
+    sets["drawn digits"] = (drawn_images.astype(np.float32) / 255.0, drawn_labels)
 
     table = {}
-    for path in list_models(MODEL_DIR):
+    for path in list_models(args.models):
         classifier = load_classifier(path)
         table[path.stem] = {name: accuracy(classifier, inputs, labels) for name, (inputs, labels) in sets.items()}
     print_table(["model", *sets], [[name, *(f"{row[s]:.2%}" for s in sets)] for name, row in table.items()])

@@ -20,7 +20,7 @@ import time
 import numpy as np
 from common import print_table, write_result
 
-from digitlab.data import load_mnist, training_set
+from digitlab.data import WriterDigits, load_mnist, training_set
 from digitlab.evaluation import evaluate
 from digitlab.tf import keras
 from digitlab.training import fit_recipe
@@ -83,7 +83,7 @@ def train_reference(train, epochs):
 def train_default(train, test, epochs):
     """Fit the default recipe through the project's own pipeline (its training set, tf.data, augmentation, strategy)."""
     recipe = RECIPES[DEFAULT_ARCH]
-    fit_set, _ = training_set(train, recipe.usps_train)
+    fit_set, _ = training_set(train, recipe.usps_train, writers=WriterDigits() if recipe.writers_train else None)
     timer = EpochTimer()
     run = fit_recipe(recipe, fit_set, test, epochs=epochs, callbacks=[timer], verbose=0)
     return run.model, timer, run.train_images
@@ -127,6 +127,7 @@ def main():
         }
     reference, default = results.values()
     ratio = default["images_per_second"] / reference["images_per_second"]
+    time_ratio = default["projected_full_seconds"] / reference["projected_full_seconds"]
     print_table(
         ["recipe", "epochs", "images/s", "time s", f"time to {REFERENCE_EPOCHS}/{recipe.epochs} epochs", "test acc"],
         [
@@ -141,8 +142,19 @@ def main():
             for name, r in results.items()
         ],
     )
-    print(f"\ndefault / reference throughput = {ratio:.2f}; goal: the default model trains in ≤ 15 min")
-    write_result("train", {"full": args.full, "recipes": results, "throughput_ratio": round(ratio, 3)})
+    print(
+        f"\ndefault / reference throughput = {ratio:.2f}; time to the whole recipe = {time_ratio:.2f}× the "
+        "reference's (goal ≤ 6×)"
+    )
+    write_result(
+        "train",
+        {
+            "full": args.full,
+            "recipes": results,
+            "throughput_ratio": round(ratio, 3),
+            "time_ratio": round(time_ratio, 3),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -80,11 +80,13 @@ def tuned_model_name(arch, user, now=None):
 
 
 def free_name(folder, name):
-    """`name`, or `name-2`, `name-3`…: the first that is neither a zoo model's name nor taken in `folder`."""
+    """`name`, or `name-2`, `name-3`…: the first that is no zoo model's name nor taken in `folder` (model or card)."""
     from digitlab.zoo import RECIPES
 
     candidate, number = name, 1
-    while candidate in RECIPES or (Path(folder) / f"{candidate}.keras").exists():
+    while candidate in RECIPES or any(
+        (Path(folder) / f"{candidate}{suffix}").exists() for suffix in (".keras", ".json")
+    ):
         number += 1
         candidate = f"{name}-{number}"
     return candidate

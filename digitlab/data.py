@@ -1,14 +1,20 @@
 """Loading the datasets: MNIST (an explicit file, the MNIST_NPZ environment variable, or Keras's
-cache) and USPS (an explicit folder, the USPS_DIR environment variable, or Keras's cache).
+cache), USPS (an explicit folder, the USPS_DIR environment variable, or Keras's cache) and the
+other writers' digits (an explicit folder or the WRITERS_DIR environment variable).
 
 USPS is real handwriting from US mail, 16×16 pixels; the default `cnn` trains on its
 training file as well as on MNIST, and its test file only ever measures how well models read it.
+The writers' folder holds UJI Pen Characters v2 (pen strokes of 60 writers: W01–W40 may be
+trained on, W41–W60 are the held-out test of drawn digits), optdigits (32×32 bitmaps) and
+Semeion (16×16 bitmaps); the default `cnn` trains on all of it except UJI's W41–W60.
 """
 
 import gzip
 import hashlib
+import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +25,20 @@ MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnis
 MNIST_FILE_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 USPS_ENV_VAR = "USPS_DIR"
 USPS_TRAIN_FILE = "zip.train.gz"
+USPS_TEST_FILE = "zip.test.gz"
 USPS_ORIGIN = "https://hastie.su.domains/ElemStatLearn/datasets/zip.train.gz"
 USPS_SIDE = 16
+WRITERS_ENV_VAR = "WRITERS_DIR"
+UJI_FILE = "uji/ujipenchars2-digits.json"
+OPTDIGITS_FILES = [f"optdigits/optdigits-orig.{part}.gz" for part in ("tra", "cv", "windep")]
+OPTDIGITS_SIDE = 32
+SEMEION_FILE = "semeion/semeion.data.gz"
+SEMEION_SIDE = 16
+UJI_TRAINING_WRITERS = range(1, 41)  # W01–W40; W41–W60 are the held-out test of drawn digits.
+UJI_TEST_WRITERS = range(41, 61)
+UJI_TRAINING_RENDERS = 8  # Each training writer's digit is drawn this many times, each differently.
+DRAWN_TEST_RENDERS = 5
+DRAWN_TEST_SEED = 2026
 
 # SHA-256 of each array's raw bytes in the official MNIST files (see ../shared/data/README.md).
 MNIST_SHA256 = {
@@ -154,29 +172,39 @@ def usps_train_file(folder=None):
     )
 
 
+def usps_test_file(folder=None):
+    """USPS's test file in `folder`, else in $USPS_DIR; a DatasetError when neither is given."""
+    folder = folder or os.environ.get(USPS_ENV_VAR)
+    if not folder:
+        raise DatasetError(f"USPS's test digits are not on this machine. Set {USPS_ENV_VAR} to their folder.")
+    return Path(folder) / USPS_TEST_FILE
+
+
 def usps_as_scan(ink, side=160):
-    """A USPS digit upscaled to `side`×`side` pixels, dark ink on white, as an 8-bit grey image."""
+    """A USPS (or any bitmap) digit upscaled to `side`×`side` pixels, dark ink on white, as an 8-bit grey image."""
     image = Image.fromarray((255 * (1.0 - ink)).astype(np.uint8))
     return image.resize((side, side), Image.Resampling.BICUBIC)
 
 
-def usps_in_mnist_form(ink):
-    """USPS digits as MNIST-style uint8 (N, 28, 28) arrays, normalised by `to_mnist` like any drawing."""
-    from digitlab.preprocess import to_mnist
-
-    return np.stack([np.rint(to_mnist(usps_as_scan(digit)) * 255).astype(np.uint8) for digit in ink])
+def bitmaps_in_mnist_form(ink):
+    """Bitmap digits (USPS, optdigits, Semeion) as MNIST-style uint8 (N, 28, 28), normalised like a scan."""
+    return np.stack([_mnist_bytes(usps_as_scan(digit)) for digit in ink])
 
 
-def training_set(train, with_usps, limit=None, usps_folder=None):
-    """The digits a recipe trains on: MNIST's `train`, then USPS's training file if asked, cut to `limit`.
+def training_set(train, with_usps, limit=None, usps_folder=None, writers=None):
+    """The digits a recipe trains on: MNIST's `train`, then USPS's and the other writers' if asked, cut to `limit`.
 
-    Returns `(x, y)` and a list of `{"source", "digits", "sha256"}` (of the images) saying what went in.
-    USPS is left unread when `limit` keeps MNIST digits only.
+    `writers` is a `WriterDigits` or None. Returns `(x, y)` and a list of `{"source", "digits",
+    "sha256"}` (of the images) saying what went in. USPS and the writers are left unread when
+    `limit` keeps MNIST digits only.
     """
     parts = [("MNIST train", *train)]
-    if with_usps and (limit is None or limit > len(train[0])):
+    beyond_mnist = limit is None or limit > len(train[0])
+    if with_usps and beyond_mnist:
         ink, labels = load_usps(usps_train_file(usps_folder))
-        parts.append(("USPS train", usps_in_mnist_form(ink), labels))
+        parts.append(("USPS train", bitmaps_in_mnist_form(ink), labels))
+    if writers is not None and beyond_mnist:
+        parts.extend(writer_parts(writers))
     left = sum(len(images) for _, images, _ in parts) if limit is None else limit
     kept, sources = [], []
     for source, images, labels in parts:
@@ -187,3 +215,162 @@ def training_set(train, with_usps, limit=None, usps_folder=None):
             sources.append({"source": source, "digits": len(images), "sha256": array_hashes({"x": images})["x"]})
     x, y = (np.concatenate(arrays) for arrays in zip(*kept, strict=True))
     return (x, y), sources
+
+
+def writers_folder(folder=None):
+    """The folder of the other writers' digits: `folder`, else $WRITERS_DIR; a DatasetError when neither holds them."""
+    folder = folder or os.environ.get(WRITERS_ENV_VAR)
+    if not folder:
+        raise DatasetError(
+            f"The other writers' digits are not on this machine. Set {WRITERS_ENV_VAR} to their folder, e.g. "
+            f"{WRITERS_ENV_VAR}=../shared/data/writers (train.py also takes --writers DIR)."
+        )
+    return Path(folder)
+
+
+def _open_text(path, missing_advice):
+    """The text of a (gzipped when named .gz) dataset file, or a DatasetError naming it."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file. {missing_advice}")
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt") as file:
+                return file.read()
+        return path.read_text()
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise DatasetError(f"{path}: not readable ({error}). Copy a fresh one.") from None
+
+
+def _missing_writers_file():
+    return f"Set {WRITERS_ENV_VAR} to the folder holding uji/, optdigits/ and semeion/."
+
+
+def load_uji(path):
+    """UJI Pen Characters v2 digits: a list of drawings (each a list of (K, 2) float stroke arrays), labels, writers.
+
+    Samples of each digit come in writer order, two per writer: writer = index // 2 + 1.
+    """
+    path = Path(path)
+    try:
+        raw = json.loads(_open_text(path, _missing_writers_file()))["rawData"]
+        drawings, labels, writers = [], [], []
+        for digit in range(10):
+            for index, sample in enumerate(raw[str(digit)]):
+                drawings.append([np.asarray(stroke, dtype=np.float32).reshape(-1, 2) for stroke in sample])
+                labels.append(digit)
+                writers.append(index // 2 + 1)
+    except (ValueError, KeyError, TypeError) as error:
+        raise DatasetError(f"{path}: not UJI pen digits ({type(error).__name__}: {error}).") from None
+    if not drawings or any(not len(stroke) for drawing in drawings for stroke in drawing):
+        raise DatasetError(f"{path}: not UJI pen digits (empty drawings or strokes).")
+    return drawings, np.array(labels, np.uint8), np.array(writers, np.int32)
+
+
+def load_optdigits(path):
+    """optdigits' 32×32 bitmaps from one file: (N, 32, 32) ink in {0, 1} and labels."""
+    path = Path(path)
+    rows, bitmaps, labels = [], [], []
+    for line in _open_text(path, _missing_writers_file()).splitlines():
+        line = line.strip()
+        if len(line) == OPTDIGITS_SIDE and set(line) <= {"0", "1"}:
+            rows.append([int(c) for c in line])
+        elif rows:
+            if len(rows) != OPTDIGITS_SIDE or line not in {str(d) for d in range(10)}:
+                raise DatasetError(f"{path}: expected {OPTDIGITS_SIDE} rows of 0/1 then a label 0-9 per digit.")
+            bitmaps.append(rows)
+            labels.append(int(line))
+            rows = []
+    if rows or not bitmaps:
+        raise DatasetError(f"{path}: expected {OPTDIGITS_SIDE} rows of 0/1 then a label 0-9 per digit.")
+    return np.array(bitmaps, np.float32), np.array(labels, np.uint8)
+
+
+def load_semeion(path):
+    """Semeion's 16×16 bitmaps: (N, 16, 16) ink in {0, 1} and labels (read from the one-hot columns)."""
+    path = Path(path)
+    text = _open_text(path, _missing_writers_file())
+    try:
+        rows = np.loadtxt(text.splitlines(), dtype=np.float32, ndmin=2)
+    except ValueError as error:
+        raise DatasetError(f"{path}: not a readable Semeion file ({error}).") from None
+    pixels = SEMEION_SIDE * SEMEION_SIDE
+    if rows.shape[1] != pixels + 10 or not np.all(rows[:, pixels:].sum(axis=1) == 1):
+        raise DatasetError(f"{path}: expected lines of {pixels} pixel values and a one-hot label of 10.")
+    return rows[:, :pixels].reshape(-1, SEMEION_SIDE, SEMEION_SIDE), rows[:, pixels:].argmax(axis=1).astype(np.uint8)
+
+
+def uji_digits(folder, writers):
+    """UJI's drawings of `writers`: the drawings, their labels, writers and places in the file."""
+    drawings, labels, all_writers = load_uji(Path(folder) / UJI_FILE)
+    chosen = np.flatnonzero(np.isin(all_writers, list(writers)))
+    return [drawings[i] for i in chosen], labels[chosen], all_writers[chosen], chosen
+
+
+def uji_training_digits(folder, writers=UJI_TRAINING_WRITERS):
+    """`uji_digits` of `writers`, refusing any writer of the held-out test (W41–W60)."""
+    if set(writers) & set(UJI_TEST_WRITERS):
+        raise ValueError(f"writers W{UJI_TEST_WRITERS[0]}–W{UJI_TEST_WRITERS[-1]} are held out; never train on them")
+    digits = uji_digits(folder, writers)
+    assert digits[2].max() < UJI_TEST_WRITERS[0], "a held-out writer slipped into the training digits"
+    return digits
+
+
+def drawn_digits(drawings, ids, renders, seed, distort=False):
+    """Each drawing rendered `renders` times onto a canvas and read by `to_mnist`: uint8 (N·renders, 28, 28).
+
+    Copy k of the drawing numbered `ids[i]` (its place in the UJI file) is drawn from its own
+    random stream (seed, id, k), so it looks the same whichever other drawings are rendered.
+    """
+    from digitlab.synthetic import render_strokes
+
+    return np.stack(
+        [
+            _mnist_bytes(render_strokes(drawing, np.random.default_rng([seed, int(number), copy]), distort=distort))
+            for drawing, number in zip(drawings, ids, strict=True)
+            for copy in range(renders)
+        ]
+    )
+
+
+def _mnist_bytes(picture):
+    from digitlab.preprocess import to_mnist
+
+    return np.rint(to_mnist(picture) * 255).astype(np.uint8)
+
+
+def drawn_test_set(folder=None, writers=UJI_TEST_WRITERS, renders=DRAWN_TEST_RENDERS, seed=DRAWN_TEST_SEED):
+    """The test of drawn digits: UJI's writers (W41–W60) each rendered `renders` times; inputs, labels, writers."""
+    drawings, labels, drawn_writers, ids = uji_digits(writers_folder(folder), writers)
+    images = drawn_digits(drawings, ids, renders, seed)
+    return images, np.repeat(labels, renders), np.repeat(drawn_writers, renders)
+
+
+@dataclass(frozen=True)
+class WriterDigits:
+    """Which of the other writers' digits a training set takes, and how UJI's drawings are rendered."""
+
+    folder: Path | None = None
+    uji_writers: range = UJI_TRAINING_WRITERS
+    uji_renders: int = UJI_TRAINING_RENDERS
+    distort: bool = False
+    seed: int = 1
+
+
+def writer_parts(spec):
+    """(source, images, labels) of UJI's rendered training writers, optdigits and Semeion, in MNIST form."""
+    folder = writers_folder(spec.folder)
+    drawings, uji_labels, _, ids = uji_training_digits(folder, spec.uji_writers)
+    first, last = spec.uji_writers[0], spec.uji_writers[-1]
+    parts = [
+        (
+            f"UJI pen digits W{first:02d}–W{last:02d} ({spec.uji_renders} renders each)",
+            drawn_digits(drawings, ids, spec.uji_renders, spec.seed, distort=spec.distort),
+            np.repeat(uji_labels, spec.uji_renders),
+        )
+    ]
+    optdigits = [load_optdigits(folder / name) for name in OPTDIGITS_FILES]
+    optdigits_ink = np.concatenate([ink for ink, _ in optdigits])
+    parts.append(("optdigits", bitmaps_in_mnist_form(optdigits_ink), np.concatenate([y for _, y in optdigits])))
+    semeion_ink, semeion_labels = load_semeion(folder / SEMEION_FILE)
+    parts.append(("Semeion", bitmaps_in_mnist_form(semeion_ink), semeion_labels))
+    return parts

@@ -1,4 +1,4 @@
-"""Test-set metrics for a trained model: loss, accuracy, confusion matrix, per-class scores."""
+"""Test-set metrics for a trained model: loss, accuracy, confusion matrix, per-class scores; other writers' digits."""
 
 import numpy as np
 
@@ -45,3 +45,27 @@ def per_class_scores(confusion):
         {"digit": digit, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
         for digit, (p, r, f, s) in enumerate(zip(precision, recall, f1, confusion.sum(axis=1)))
     ]
+
+
+def accuracy(model, images, labels, batch_size=1000):
+    """The share of uint8 (N, 28, 28) `images` that `model` reads as their `labels`."""
+    from digitlab.training import make_dataset
+
+    probabilities = model.predict(make_dataset(images, labels, batch_size), verbose=0)
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+
+
+def usps_test_accuracy(model, usps_folder=None):
+    """Accuracy on USPS's 2,007 test digits, each read the way the app reads a scan."""
+    from digitlab.data import bitmaps_in_mnist_form, load_usps, usps_test_file
+
+    ink, labels = load_usps(usps_test_file(usps_folder))
+    return accuracy(model, bitmaps_in_mnist_form(ink), labels)
+
+
+def drawn_accuracy(model, writers_folder, writers):
+    """Accuracy on the drawn digits of UJI's `writers` (the test of drawn digits for W41–W60)."""
+    from digitlab.data import drawn_test_set
+
+    images, labels, _ = drawn_test_set(writers_folder, writers)
+    return accuracy(model, images, labels)

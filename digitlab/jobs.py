@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digitlab.cards import build_card, free_name, live_model_name
-from digitlab.data import DatasetError, array_hashes, training_set
+from digitlab.data import DatasetError, WriterDigits, array_hashes, training_set
 from digitlab.store import save_model_and_card, without_optimizer
 from digitlab.training_lock import TrainingBusy, training_lock
 from digitlab.zoo import RECIPES
@@ -326,7 +326,7 @@ def train_zoo_model(job, arch, mnist, out_dir, epochs, batch_size, limit=None, s
     """Fit a zoo recipe from scratch and save it as `ARCH-live-TIME` with its card, unless cancelled.
 
     `mnist` is `((x_train, y_train), (x_test, y_test))`; the recipe's training set adds USPS's
-    training digits when it asks for them; `limit` keeps the first images of that set.
+    training digits and the other writers' when it asks for them; `limit` keeps the first images of that set.
     """
     from digitlab.evaluation import evaluate
     from digitlab.training import fit_recipe
@@ -335,7 +335,8 @@ def train_zoo_model(job, arch, mnist, out_dir, epochs, batch_size, limit=None, s
     train, test = mnist
     job.set_phase("preparing the training digits")
     try:
-        fit_set, sources = training_set(train, recipe.usps_train, limit)
+        writers = WriterDigits() if recipe.writers_train else None
+        fit_set, sources = training_set(train, recipe.usps_train, limit, writers=writers)
     except DatasetError as error:
         raise JobError(str(error)) from None
     run = fit_recipe(

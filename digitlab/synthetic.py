@@ -1,9 +1,13 @@
 """Pictures made from dataset digits, for checking the reader on drawings it never trained on."""
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 CANVAS = 280
+PEN_WIDTHS = (10.0, 22.0)  # Pixels, drawn uniformly: the range of the app's pen-width slider and then some.
+DRAWING_SIZES = (0.35, 0.85)  # The drawing's longer side as a share of the canvas, drawn uniformly.
+SUPERSAMPLING = 2  # Strokes are drawn at twice the size and shrunk, anti-aliased like a browser canvas.
+SLANT, TURN, ASPECT, WOBBLE = 0.25, 0.15, 0.15, 0.02  # Limits of `distort_strokes` (shear, radians, log, share).
 
 
 def render_on_canvas(digit, rng, canvas=CANVAS):
@@ -66,3 +70,66 @@ def _digit_ink(digit, digit_height, rng, cut):
         top = int(rng.integers(ink.shape[0] * 3 // 10, ink.shape[0] * 7 // 10))
         ink[top : top + cut] = 0
     return ink
+
+
+def render_strokes(drawing, rng, canvas=CANVAS, distort=False):
+    """Draw pen strokes (a list of (K, 2) x, y arrays) onto a white RGBA canvas as the app receives a drawing.
+
+    Black ink, a random pen width, size and place, round caps and joins; `distort` first redraws
+    the strokes by a slightly different hand (`distort_strokes`).
+    """
+    strokes = distort_strokes(drawing, rng) if distort else drawing
+    placed, pen = place_drawing(strokes, rng, canvas)
+    gray = np.asarray(draw_strokes(placed, pen, canvas))
+    return np.dstack([gray, gray, gray, np.full_like(gray, 255)])
+
+
+def place_drawing(strokes, rng, canvas=CANVAS):
+    """Strokes scaled and moved into canvas pixels, and the pen width.
+
+    The pen is 10–22 px wide; the drawing's longer side is 35–85 % of the canvas (less when the
+    pen's margins would not fit), and it lies at least one pen width from every edge.
+    """
+    pen = rng.uniform(*PEN_WIDTHS)
+    points = np.concatenate(strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    side = min(rng.uniform(*DRAWING_SIZES) * canvas, canvas - 2 * pen)
+    scale = side / max(float((high - low).max()), 1e-6)
+    extent = (high - low) * scale
+    origin = np.array([rng.uniform(pen, max(pen, canvas - pen - length)) for length in extent])
+    return [(stroke - low) * scale + origin for stroke in strokes], pen
+
+
+def draw_strokes(strokes, pen, canvas=CANVAS):
+    """Black strokes `pen` pixels wide on a white `canvas`-square grey image, round at every end and joint."""
+    page = Image.new("L", (canvas * SUPERSAMPLING, canvas * SUPERSAMPLING), 255)
+    draw = ImageDraw.Draw(page)
+    radius = pen * SUPERSAMPLING / 2
+    for stroke in strokes:
+        points = [tuple(point) for point in stroke * SUPERSAMPLING]
+        if len(points) > 1:
+            draw.line(points, fill=0, width=round(2 * radius))
+        # A disc at every point makes the caps and the joins round, as the canvas's pen draws them.
+        for x, y in points:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
+    return page.resize((canvas, canvas), Image.Resampling.BOX)
+
+
+def distort_strokes(strokes, rng):
+    """The same drawing by a slightly different hand: a random slant, turn, aspect and a smooth wobble of the pen."""
+    points = np.concatenate(strokes)
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    size = float((points.max(axis=0) - points.min(axis=0)).max()) or 1.0
+    angle, stretch = rng.uniform(-TURN, TURN), np.exp(rng.uniform(-ASPECT, ASPECT))
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = turn @ np.array([[stretch, rng.uniform(-SLANT, SLANT)], [0.0, 1.0 / stretch]])
+    return [(stroke - centre) @ matrix.T + centre + _wobble(stroke, size, rng) for stroke in strokes]
+
+
+def _wobble(stroke, size, rng):
+    """A smooth random displacement along a stroke, up to WOBBLE of the drawing's size on each axis."""
+    steps = np.linalg.norm(np.diff(stroke, axis=0), axis=1)
+    along = np.concatenate([[0.0], np.cumsum(steps)]) / size
+    frequency = rng.uniform(0.5, 2.0, size=(1, 2))
+    phase = rng.uniform(0, 2 * np.pi, size=(1, 2))
+    return WOBBLE * size * np.sin(2 * np.pi * frequency * along[:, None] + phase)

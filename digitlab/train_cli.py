@@ -1,13 +1,23 @@
 """`python train.py`: fit zoo models on their training digits and save each with its model card."""
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
 from pathlib import Path
 
 from digitlab.cards import build_card
-from digitlab.data import DatasetError, array_hashes, load_mnist, training_set
+from digitlab.data import (
+    UJI_TEST_WRITERS,
+    UJI_TRAINING_RENDERS,
+    UJI_TRAINING_WRITERS,
+    DatasetError,
+    WriterDigits,
+    array_hashes,
+    load_mnist,
+    training_set,
+)
 from digitlab.store import MODEL_DIR, save_model_and_card, without_optimizer
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
@@ -19,6 +29,21 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def training_writers(text):
+    """'1-30' → range(1, 31), refusing any writer outside UJI's training writers W01–W40."""
+    first, _, last = text.partition("-")
+    try:
+        writers = range(int(first), int(last or first) + 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected FIRST-LAST, e.g. 1-40, got {text!r}") from None
+    if not writers or writers[0] < UJI_TRAINING_WRITERS[0] or writers[-1] > UJI_TRAINING_WRITERS[-1]:
+        raise argparse.ArgumentTypeError(
+            f"training writers must lie within 1-{UJI_TRAINING_WRITERS[-1]}; "
+            f"W{UJI_TEST_WRITERS[0]}–W{UJI_TEST_WRITERS[-1]} are the held-out test"
+        )
+    return writers
 
 
 def parse_args(argv):
@@ -37,6 +62,27 @@ def parse_args(argv):
     parser.add_argument(
         "--usps", type=Path, help="folder holding USPS's zip.train.gz (default: $USPS_DIR, then Keras's download)"
     )
+    parser.add_argument(
+        "--writers",
+        type=Path,
+        help="folder of the other writers' digits (uji/, optdigits/, semeion/; default: $WRITERS_DIR)",
+    )
+    parser.add_argument(
+        "--uji-writers",
+        type=training_writers,
+        default=UJI_TRAINING_WRITERS,
+        help="UJI writers to train on (default: 1-40); the rest of W01–W40 then measure as validation",
+    )
+    parser.add_argument(
+        "--uji-renders",
+        type=positive_int,
+        default=UJI_TRAINING_RENDERS,
+        help="renders of each UJI drawing (default: 8)",
+    )
+    parser.add_argument(
+        "--distort", action="store_true", help="redraw each UJI copy by a randomly distorted hand (a lever, off)"
+    )
+    parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--limit", type=positive_int, help="train on the first N training images only (MNIST's, then USPS's)"
@@ -66,12 +112,50 @@ def train_one(recipe, training, test, args, hashes, stopper):
         raise KeyboardInterrupt
     metrics = evaluate(run.model, *test)
     card = build_card(recipe, run, metrics, run.model, hashes, args.seed, args.limit, sources)
+    card.update(other_writers_figures(run.model, args))
     path = save_model_and_card(without_optimizer(run.model), card, args.out)
+    figures = "".join(
+        f", {name.replace('_', ' ')} {card[name]:.2%}" for name in OTHER_FIGURES if card.get(name) is not None
+    )
     print(
-        f"{recipe.name}: test accuracy {metrics['test_accuracy']:.2%} (seed: {recipe.seed_figure}), "
+        f"{recipe.name}: test accuracy {metrics['test_accuracy']:.2%} (seed: {recipe.seed_figure}){figures}, "
         f"trained in {run.seconds:.0f} s → {path}",
         flush=True,
     )
+
+
+OTHER_FIGURES = ["usps_test_accuracy", "drawn_test_accuracy", "drawn_validation_accuracy"]
+
+
+def other_writers_figures(model, args):
+    """Accuracy on USPS's test digits, on the drawn digits of W41–W60 and on the validation writers left out.
+
+    Each figure only reports; a figure whose data is not on this machine is None.
+    """
+    from digitlab.evaluation import drawn_accuracy, usps_test_accuracy
+
+    figures = dict.fromkeys(OTHER_FIGURES)
+    with contextlib.suppress(DatasetError):
+        figures["usps_test_accuracy"] = usps_test_accuracy(model, args.usps)
+    with contextlib.suppress(DatasetError):
+        figures["drawn_test_accuracy"] = drawn_accuracy(model, args.writers, UJI_TEST_WRITERS)
+        left_out = [w for w in UJI_TRAINING_WRITERS if w not in args.uji_writers]
+        if left_out:
+            figures["drawn_validation_accuracy"] = drawn_accuracy(model, args.writers, left_out)
+            figures["drawn_validation_writers"] = f"W{left_out[0]:02d}–W{left_out[-1]:02d}"
+    return figures
+
+
+def data_sources(recipe, args):
+    """(USPS?, other writers?) for `recipe`: what it trains on beyond MNIST."""
+    return recipe.usps_train, recipe.writers_train and not args.no_writers
+
+
+def writer_digits(with_writers, args):
+    """The `WriterDigits` that the flags ask for, or None for a recipe without them."""
+    if not with_writers:
+        return None
+    return WriterDigits(args.writers, args.uji_writers, args.uji_renders, distort=args.distort)
 
 
 def raise_keyboard_interrupt(signum, frame):
@@ -88,8 +172,8 @@ def main(argv=None):
     try:
         train, test = load_mnist(args.data)
         training_sets = {
-            with_usps: training_set(train, with_usps, args.limit, args.usps)
-            for with_usps in {RECIPES[name].usps_train for name in names}
+            sources: training_set(train, sources[0], args.limit, args.usps, writer_digits(sources[1], args))
+            for sources in {data_sources(RECIPES[name], args) for name in names}
         }
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -104,7 +188,7 @@ def main(argv=None):
         signal.signal(signal.SIGTERM, stopper.handle)
         for current in names:
             recipe = RECIPES[current]
-            train_one(recipe, training_sets[recipe.usps_train], test, args, hashes, stopper)
+            train_one(recipe, training_sets[data_sources(recipe, args)], test, args, hashes, stopper)
     except KeyboardInterrupt:
         print(f"\nInterrupted: {args.out / current}.keras and its card are unchanged.", file=sys.stderr)
         return 130

@@ -162,3 +162,104 @@ def test_usps_offline_without_a_folder_tells_the_user_to_set_usps_dir(mnist, mon
     monkeypatch.setattr("keras.utils.get_file", no_network)
     with pytest.raises(DatasetError, match="USPS_DIR=../shared/data/usps"):
         training_set(mnist[0], True)
+
+
+def test_uji_has_1200_drawings_two_per_digit_from_each_of_60_writers(writers_folder):
+    drawings, labels, writers = data.load_uji(writers_folder / data.UJI_FILE)
+    assert len(drawings) == 1200 and np.bincount(labels).tolist() == [120] * 10
+    assert np.bincount(writers)[1:].tolist() == [20] * 60
+    assert all(stroke.ndim == 2 and stroke.shape[1] == 2 for drawing in drawings for stroke in drawing)
+
+
+def test_optdigits_and_semeion_have_their_published_counts(writers_folder):
+    counts = [len(data.load_optdigits(writers_folder / name)[1]) for name in data.OPTDIGITS_FILES]
+    assert counts == [1934, 946, 1797]
+    ink, labels = data.load_semeion(writers_folder / data.SEMEION_FILE)
+    assert ink.shape == (1593, 16, 16) and set(np.unique(ink)) == {0.0, 1.0}
+    assert np.bincount(labels).tolist() == [161, 162, 159, 159, 161, 159, 161, 158, 155, 158]
+
+
+def test_the_held_out_writers_are_never_training_writers(writers_folder):
+    _, _, writers, _ = data.uji_training_digits(writers_folder)
+    assert len(writers) == 800 and writers.max() == 40
+    assert not set(data.UJI_TRAINING_WRITERS) & set(data.UJI_TEST_WRITERS)
+    with pytest.raises(ValueError, match="held out"):
+        data.uji_training_digits(writers_folder, range(35, 45))
+
+
+@pytest.fixture(scope="module")
+def with_writers(mnist, writers_folder):
+    x_mnist, y_mnist = mnist[0]
+    spec = data.WriterDigits(writers_folder, uji_renders=2)
+    return training_set((x_mnist[:100], y_mnist[:100]), False, writers=spec)
+
+
+def test_the_training_set_adds_the_training_writers_and_the_bitmaps(with_writers, writers_folder):
+    (x, y), sources = with_writers
+    names = [(s["source"], s["digits"]) for s in sources]
+    assert names == [
+        ("MNIST train", 100),
+        ("UJI pen digits W01–W40 (2 renders each)", 1600),
+        ("optdigits", 4677),
+        ("Semeion", 1593),
+    ]
+    assert x.shape == (100 + 1600 + 4677 + 1593, 28, 28) and x.dtype == np.uint8
+    assert all(len(s["sha256"]) == 64 for s in sources)
+    _, uji_labels, uji_writers, _ = data.uji_training_digits(writers_folder)
+    assert np.array_equal(y[100:1700], np.repeat(uji_labels, 2)) and uji_writers.max() == 40
+    longer_side = np.maximum(ink_extent(x[100:], axis=2), ink_extent(x[100:], axis=1))
+    assert longer_side.min() >= 18 and longer_side.max() <= 20
+
+
+def test_the_drawn_test_is_w41_to_w60_five_times_and_repeatable(writers_folder):
+    images, labels, writers = data.drawn_test_set(writers_folder)
+    assert images.shape == (2000, 28, 28) and np.bincount(labels).tolist() == [200] * 10
+    assert writers.min() == 41 and writers.max() == 60
+    again, _, _ = data.drawn_test_set(writers_folder, writers=range(41, 42))
+    assert np.array_equal(again, images[writers == 41])
+
+
+def test_writers_folder_comes_from_the_argument_then_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("WRITERS_DIR", str(tmp_path / "env"))
+    assert data.writers_folder(tmp_path / "arg") == tmp_path / "arg"
+    assert data.writers_folder() == tmp_path / "env"
+    monkeypatch.delenv("WRITERS_DIR")
+    with pytest.raises(DatasetError, match="WRITERS_DIR=../shared/data/writers"):
+        data.writers_folder()
+
+
+BITMAP = "\n".join(["0" * 32] * 32)
+
+
+@pytest.mark.parametrize(
+    ("loader", "make_file", "message"),
+    [
+        (data.load_uji, lambda p: p, "no such file"),
+        (data.load_uji, lambda p: (p.write_text("{not json"), p)[1], "not UJI pen digits"),
+        (data.load_uji, lambda p: (p.write_text('{"rawData": {"0": []}}'), p)[1], "not UJI pen digits"),
+        (data.load_uji, lambda p: (p.write_text('{"rawData": {"0": [[[]]]}}'), p)[1], "not UJI pen digits"),
+        (data.load_optdigits, lambda p: write_gz(p, BITMAP + "\n 7\n" + BITMAP[:40]), "32 rows of 0/1"),
+        (data.load_optdigits, lambda p: write_gz(p, BITMAP + "\n x\n"), "32 rows of 0/1"),
+        (data.load_optdigits, lambda p: (p.write_bytes(b"\x1f\x8b broken"), p)[1], "not readable"),
+        (data.load_semeion, lambda p: write_gz(p, " ".join(["1"] * 250) + "\n"), "one-hot label"),
+        (data.load_semeion, lambda p: write_gz(p, " ".join(["0"] * 266) + "\n"), "one-hot label"),
+        (data.load_semeion, lambda p: write_gz(p, "ink " * 266 + "\n"), "not a readable Semeion file"),
+    ],
+    ids=[
+        "missing",
+        "not-json",
+        "missing-digits",
+        "empty-stroke",
+        "cut-bitmap",
+        "bad-label",
+        "bad-gzip",
+        "short-line",
+        "no-label",
+        "not-numbers",
+    ],
+)
+def test_bad_writers_files_give_one_clear_line_naming_the_file(tmp_path, loader, make_file, message):
+    path = make_file(tmp_path / ("digits.json" if loader is data.load_uji else "digits.gz"))
+    with pytest.raises(DatasetError, match=message) as caught:
+        loader(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)

@@ -75,17 +75,44 @@ def test_missing_dataset_exits_1_naming_the_file_and_the_fix(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cnn_trains_on_mnist_and_usps_and_its_card_says_so(tmp_path, usps_folder):
+def test_cnn_trains_on_mnist_usps_and_the_writers_and_its_card_says_so(tmp_path, usps_folder, writers_folder):
     small = small_npz(tmp_path / "small.npz")
     out = tmp_path / "out"
     process = run_script(
-        "train.py", "--arch", "cnn", "--data", small, "--usps", usps_folder, "--epochs", "1", "--out", out
+        "train.py",
+        *["--arch", "cnn", "--data", small, "--usps", usps_folder, "--writers", writers_folder],
+        *["--uji-renders", "2", "--epochs", "1", "--out", out],
     )
     assert process.returncode == 0, process.stderr
     card = json.loads((out / "cnn.json").read_text())
-    assert [(s["source"], s["digits"]) for s in card["training_data"]] == [("MNIST train", 50), ("USPS train", 7291)]
-    assert card["train_images"] == 7341
+    assert [(s["source"], s["digits"]) for s in card["training_data"]] == [
+        ("MNIST train", 50),
+        ("USPS train", 7291),
+        ("UJI pen digits W01–W40 (2 renders each)", 1600),
+        ("optdigits", 4677),
+        ("Semeion", 1593),
+    ]
+    assert card["train_images"] == 50 + 7291 + 1600 + 4677 + 1593
+    assert 0 < card["usps_test_accuracy"] <= 1 and 0 < card["drawn_test_accuracy"] <= 1
+    assert card["drawn_validation_accuracy"] is None
     assert "USPS's test file is never trained on" in " ".join(card["recipe"]["notes"])
+
+
+@pytest.mark.parametrize("writers", ["41-60", "35-45", "0-10", "one"])
+def test_the_held_out_writers_cannot_be_trained_on(writers, tmp_path):
+    process = run_script("train.py", "--uji-writers", writers, "--out", tmp_path)
+    assert process.returncode == 2 and "usage:" in process.stderr
+    assert_no_traceback(process)
+
+
+def test_missing_writers_exit_1_before_training_anything(tmp_path, usps_folder):
+    process = run_script(
+        "train.py", "--writers", tmp_path / "nowhere", "--usps", usps_folder, "--out", tmp_path / "out"
+    )
+    assert process.returncode == 1
+    assert "ujipenchars2-digits.json: no such file" in process.stderr and "WRITERS_DIR" in process.stderr
+    assert "Training" not in process.stdout
+    assert_no_traceback(process)
 
 
 def test_missing_usps_exits_1_before_training_anything(tmp_path):

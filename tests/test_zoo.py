@@ -49,3 +49,5 @@ def test_the_zoo_is_the_five_seeds_plus_the_default():
 def test_only_the_default_trains_on_other_writers_digits():
     assert [name for name, recipe in RECIPES.items() if recipe.usps_train] == ["cnn"]
     assert "USPS's test file is never trained on" in " ".join(RECIPES["cnn"].notes)
+    assert [name for name, recipe in RECIPES.items() if recipe.writers_train] == ["cnn"]
+    assert "W41–W60 are never trained on" in " ".join(RECIPES["cnn"].notes)

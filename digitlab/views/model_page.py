@@ -12,18 +12,32 @@ from digitlab.views.models import selected_model_path
 ROW_HEIGHT = 35  # Pixels per row of st.dataframe, to size a table so that it needs no scrolling.
 
 
+def optional_percent(value):
+    """A card's figure as a percentage, or a dash when the card does not record it."""
+    return "—" if value is None else f"{value:.2%}"
+
+
 def headline(card):
-    """Test accuracy next to the seed tutorial's figure, the size and the training time."""
+    """MNIST test accuracy next to the seed tutorial's figure, USPS and drawn digits, the size and the training time."""
     accuracy, seed = card["test_accuracy"], card.get("seed_accuracy")
-    columns = st.columns(4)
+    columns = st.columns(6)
     columns[0].metric(
         "Test accuracy",
         f"{accuracy:.2%}",
         delta=None if seed is None else f"{(accuracy - seed) * 100:+.2f} points vs the seed",
+        help="MNIST's 10,000 test digits.",
     )
-    columns[1].metric("Seed's figure", "—" if seed is None else f"{seed:.2%}", help=card.get("seed_figure"))
-    columns[2].metric("Parameters", f"{card['parameters']:,}")
-    columns[3].metric("Training time", f"{card.get('training_seconds', 0):.0f} s")
+    columns[1].metric(
+        "USPS test", optional_percent(card.get("usps_test_accuracy")), help="USPS's 2,007 test digits (US mail)."
+    )
+    columns[2].metric(
+        "Drawn digits",
+        optional_percent(card.get("drawn_test_accuracy")),
+        help="Pen strokes of UJI's held-out writers W41–W60, each digit drawn 5 times onto a canvas.",
+    )
+    columns[3].metric("Seed's figure", optional_percent(seed), help=card.get("seed_figure"))
+    columns[4].metric("Parameters", f"{card['parameters']:,}")
+    columns[5].metric("Training time", f"{card.get('training_seconds', 0):.0f} s")
     st.caption(
         f"Seed: {card.get('seed_source', 'unknown')} ({card.get('seed_figure', 'no figure')}). "
         f"Trained {card.get('date', 'on an unknown date')}."
@@ -51,7 +65,9 @@ def recipe_table(card):
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     sources = card.get("training_data")
     if sources:
-        st.caption("Trained on " + " and ".join(f"{s['source']} ({s['digits']:,} digits)" for s in sources) + ".")
+        parts = [f"{s['source']} ({s['digits']:,} digits)" for s in sources]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        st.caption(f"Trained on {listed}.")
     for note in recipe.get("notes", []):
         st.markdown(f"- {note}")
 

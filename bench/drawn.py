@@ -1,0 +1,82 @@
+"""The test of drawn digits: UJI's held-out writers' pen strokes drawn onto canvases, read by every model.
+
+Each digit of writers W41–W60 (400 digits, never trained on) is rendered 5 times onto a 280×280
+white canvas (black ink, pen 10–22 px, longer side 35–85 % of the canvas, at least one pen
+width from the edges, round caps and joins, fixed seed) and read through the app's
+preprocessing. Prints each model's accuracy and a per-digit table, and saves a sheet of each
+model's misses (what the model saw, "TRUE as READ") as bench/results/drawn-misses-NAME.png.
+`--writers 31-40` measures the validation writers instead (used to choose the recipe).
+
+    python bench/drawn.py [--models DIR] [--writers FIRST-LAST] [--writers-dir DIR]
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from common import RESULTS, SHARED_DATA, print_table, write_result
+from PIL import Image, ImageDraw
+
+from digitlab.data import UJI_TEST_WRITERS, drawn_test_set
+from digitlab.inference import load_classifier
+from digitlab.store import MODEL_DIR, list_models
+
+TILE = 84  # Each miss is shown as the model's 28×28 input at 3×, with a caption below.
+CAPTION = 14
+MAX_MISSES = 200
+
+
+def writer_range(text):
+    """'41-60' → range(41, 61)."""
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
+def misses_sheet(inputs, labels, readings, columns=20):
+    """A grey picture of every miss (up to MAX_MISSES): the model's input with 'TRUE as READ' under it."""
+    missed = np.flatnonzero(readings != labels)[:MAX_MISSES]
+    rows = max(1, -(-len(missed) // columns))
+    sheet = Image.new("L", (columns * TILE, rows * (TILE + CAPTION)), 255)
+    draw = ImageDraw.Draw(sheet)
+    for slot, index in enumerate(missed):
+        left, top = (slot % columns) * TILE, (slot // columns) * (TILE + CAPTION)
+        tile = Image.fromarray((255 - inputs[index]).astype(np.uint8)).resize((TILE, TILE), Image.Resampling.NEAREST)
+        sheet.paste(tile, (left, top))
+        draw.text((left + 22, top + TILE), f"{labels[index]} as {readings[index]}", fill=0)
+    return sheet
+
+
+def per_digit(readings, labels):
+    """Accuracy on each digit 0–9."""
+    return [float(np.mean(readings[labels == digit] == digit)) for digit in range(10)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=MODEL_DIR, help="folder of NAME.keras models (default: model/)")
+    parser.add_argument("--writers", type=writer_range, default=UJI_TEST_WRITERS, help="UJI writers (default: 41-60)")
+    parser.add_argument("--writers-dir", type=Path, default=SHARED_DATA / "writers")
+    args = parser.parse_args()
+
+    inputs, labels, _ = drawn_test_set(args.writers_dir, args.writers)
+    table, digits = {}, {}
+    suffix = "" if args.writers == UJI_TEST_WRITERS else f"-w{args.writers[0]}-{args.writers[-1]}"
+    for path in list_models(args.models):
+        readings = load_classifier(path).probabilities(inputs.astype(np.float32) / 255.0).argmax(axis=1)
+        table[path.stem] = float(np.mean(readings == labels))
+        digits[path.stem] = per_digit(readings, labels)
+        misses_sheet(inputs, labels, readings).save(RESULTS / f"drawn-misses{suffix}-{path.stem}.png")
+    writers = f"W{args.writers[0]:02d}–W{args.writers[-1]:02d}"
+    print(f"Drawn digits of UJI writers {writers}: {len(labels)} canvases\n")
+    print_table(
+        ["model", "drawn", *map(str, range(10))],
+        [[name, f"{table[name]:.2%}", *(f"{a:.0%}" for a in digits[name])] for name in table],
+    )
+    write_result(
+        f"drawn{suffix}", {"writers": writers, "canvases": len(labels), "accuracy": table, "per_digit": digits}
+    )
+
+
+if __name__ == "__main__":
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    main()

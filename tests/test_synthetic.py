@@ -1,0 +1,61 @@
+"""digitlab.synthetic: pen strokes drawn onto a canvas as the app receives a drawing."""
+
+import numpy as np
+import pytest
+
+from digitlab.synthetic import CANVAS, distort_strokes, draw_strokes, place_drawing, render_strokes
+
+# A "7": a bar and a stem in one stroke, and a short crossbar as a second stroke (tablet units, y down).
+SEVEN = [np.array([[0.0, 0.0], [300, 0], [150, 500]]), np.array([[120.0, 250], [260, 250]])]
+
+
+def ink_box(gray, level=128):
+    """(top, bottom, left, right) of the pixels darker than `level`."""
+    rows, cols = np.flatnonzero((gray < level).any(axis=1)), np.flatnonzero((gray < level).any(axis=0))
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pen_size_and_margins_stay_in_their_ranges(seed):
+    placed, pen = place_drawing(SEVEN, np.random.default_rng(seed))
+    points = np.concatenate(placed)
+    low, high = points.min(axis=0), points.max(axis=0)
+    assert 10 <= pen <= 22
+    longer = (high - low).max()
+    assert 0.35 * CANVAS - 1e-6 <= longer <= 0.85 * CANVAS + 1e-6 or longer == pytest.approx(CANVAS - 2 * pen)
+    assert low.min() >= pen - 1e-6 and high.max() <= CANVAS - pen + 1e-6
+    assert np.allclose((high - low)[0] / (high - low)[1], 300 / 500)
+
+
+def test_a_render_is_black_ink_on_a_white_opaque_canvas_within_the_margins():
+    canvas = render_strokes(SEVEN, np.random.default_rng(0))
+    assert canvas.shape == (CANVAS, CANVAS, 4) and canvas.dtype == np.uint8
+    assert (canvas[..., 3] == 255).all() and canvas[..., :3].min() == 0 and canvas[0, 0, 0] == 255
+    top, bottom, left, right = ink_box(canvas[..., 0])
+    assert min(top, left, CANVAS - bottom, CANVAS - right) >= 10 / 2
+
+
+def test_the_same_seed_draws_the_same_canvas_and_another_seed_does_not():
+    first = render_strokes(SEVEN, np.random.default_rng(3), distort=True)
+    assert np.array_equal(first, render_strokes(SEVEN, np.random.default_rng(3), distort=True))
+    assert not np.array_equal(first, render_strokes(SEVEN, np.random.default_rng(4), distort=True))
+
+
+def test_caps_are_round_half_a_pen_beyond_the_ends():
+    gray = np.asarray(draw_strokes([np.array([[100.0, 140], [180, 140]])], pen=20))
+    assert gray[140, 100 - 8] < 64 and gray[140, 100 - 12] > 192  # The cap reaches 10 px beyond the end...
+    assert gray[140 - 8, 100 - 8] > 192  # ...but not into the corner, where a square cap would be.
+    assert gray[140 - 8, 140] < 64 and gray[140 - 12, 140] > 192  # The line itself is 20 px wide.
+
+
+def test_joints_are_round_not_mitred():
+    # A sharp V: a mitred joint would stick out far below the vertex, a round one 10 px.
+    gray = np.asarray(draw_strokes([np.array([[120.0, 60], [140, 200], [160, 60]])], pen=20))
+    assert gray[200 + 8, 140] < 64 and gray[200 + 12, 140] > 192
+
+
+def test_distortion_changes_the_drawing_a_little_and_keeps_its_strokes():
+    distorted = distort_strokes(SEVEN, np.random.default_rng(0))
+    assert [len(s) for s in distorted] == [len(s) for s in SEVEN]
+    moved = max(np.abs(d - s).max() for d, s in zip(distorted, SEVEN))
+    assert 0 < moved < 0.25 * 500
