@@ -5,6 +5,7 @@ import streamlit as st
 from digitlab.views import class_page, dataset, draw, handwriting, model_page, number, training_page
 from digitlab.views.class_join import follow_class_model
 from digitlab.views.models import model_selector
+from digitlab.views.upload_model import upload_model_section
 
 
 def main():
@@ -23,6 +24,7 @@ def main():
     )
     follow_class_model()
     model_selector()
+    upload_model_section()
     page.run()
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from digitlab.preprocess import to_mnist
 from digitlab.segment import blobs
-from digitlab.store import MODEL_DIR, load_matching_card, load_model
+from digitlab.store import MODEL_DIR, ModelError, load_card, load_matching_card, load_model
 from digitlab.zoo import DEFAULT_ARCH
 
 BATCH_SIZE = 256
@@ -188,7 +188,23 @@ def default_model_path():
 
 
 def load_classifier(path=None):
-    """Load a model (default: the shipped `model/cnn.keras`) and its card as a Classifier."""
+    """Load a model (default: the shipped `model/cnn.keras`) and its card as a Reader that runs in this process.
+
+    A zoo model is a Classifier; an imported one (a .h5 or .onnx file, or a card that records an
+    input convention, see digitlab.importing) is read under its convention by digitlab.imported.
+    """
     path = Path(path) if path else default_model_path()
+    if path.suffix != ".keras" or _imported(path):
+        from digitlab.imported import load_imported
+
+        return load_imported(path)
     model = load_model(path)
     return Classifier(model, load_matching_card(path), path)
+
+
+def _imported(path):
+    """Whether a model's card records an input convention, as the cards of imported models do."""
+    try:
+        return "input_convention" in load_card(path)
+    except ModelError:
+        return False

@@ -30,12 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
+from digitlab.data import DatasetError
 from digitlab.inference import Reader
 from digitlab.store import ModelError, file_version, load_matching_card, model_dir
 from digitlab.zoo import DEFAULT_ARCH
 
 KEY_ENV = "DIGITLAB_MODEL_SERVER_KEY"
 METHODS = ("probabilities", "saliency", "feature_maps")
+FILE_METHODS = ("import_model",)  # Run on a model file that is not loaded: digitlab.importing's functions.
 MAX_MODELS = 8  # Models kept loaded; the least recently used one is dropped beyond this.
 CHUNK = 2048  # Model inputs sent per request, so that a whole MNIST split does not hold up a student's stroke.
 CONNECT_SECONDS = 30
@@ -83,11 +85,15 @@ class LoadedModels:
 def answer(models, request):
     """The reply to one request `(method, path, version, args)`: `("ok", result)` or `("error", message)`."""
     method, path, version, args = request
-    if method not in METHODS:
+    if method not in METHODS + FILE_METHODS:
         return "error", f"unknown request {method!r}"
     try:
+        if method in FILE_METHODS:
+            from digitlab import importing
+
+            return "ok", getattr(importing, method)(path, *args)
         return "ok", getattr(models.get(path, version), method)(*args)
-    except ModelError as error:
+    except (ModelError, DatasetError) as error:
         return "error", str(error)
     except Exception as error:
         log.exception("the model server failed to answer %s for %s", method, path)
@@ -105,19 +111,25 @@ def serve_connection(models, connection):
             connection.send(answer(models, request))
 
 
-def warm_up(models, path):
-    """Import TensorFlow, load the default model and compile all a stroke uses, before the first stroke arrives.
+def warm_up(open_reader):
+    """Load the default model and compile all a stroke uses (reading, saliency, feature maps) before a stroke comes.
 
-    A default model that cannot be loaded is left for the page to explain.
+    `open_reader` returns the Reader to warm: the model itself in the server, a RemoteClassifier
+    in the app. A default model that cannot be loaded is left for the page to explain.
     """
     try:
-        classifier = models.get(path, file_version(path))
+        reader = open_reader()
+        blank = np.zeros((28, 28), np.float32)
+        reader.probabilities(blank[None])
+        reader.saliency(blank, 0)
+        reader.feature_maps(blank)
     except (ModelError, OSError):
         return
-    blank = np.zeros((28, 28), np.float32)
-    classifier.probabilities(blank[None])
-    classifier.saliency(blank, 0)
-    classifier.feature_maps(blank)
+
+
+def default_model_path():
+    """The model the Draw page reads with until a visitor picks another."""
+    return model_dir() / f"{DEFAULT_ARCH}.keras"
 
 
 def exit_when_parent_leaves():
@@ -131,7 +143,8 @@ def serve(address):
     listener = Listener(address, family="AF_UNIX", authkey=bytes.fromhex(os.environ.pop(KEY_ENV)))
     threading.Thread(target=exit_when_parent_leaves, daemon=True).start()
     models = LoadedModels()
-    threading.Thread(target=warm_up, args=(models, model_dir() / f"{DEFAULT_ARCH}.keras"), daemon=True).start()
+    path = default_model_path()
+    threading.Thread(target=warm_up, args=(lambda: models.get(path, file_version(path)),), daemon=True).start()
     while True:
         try:
             connection = listener.accept()
@@ -258,6 +271,14 @@ class RemoteClassifier(Reader):
 
     def feature_maps(self, model_input):
         return self._call("feature_maps", np.asarray(model_input, dtype=np.float32))
+
+
+def import_remotely(source, out_dir, name=None, everything=True):
+    """Check, measure and copy a model file into `out_dir` in the model server (digitlab.importing.import_model).
+
+    Returns its card with its new `path`; ModelError with one line when the file is no usable digit model.
+    """
+    return model_server().call("import_model", source, 0, str(out_dir), name, None, None, everything)
 
 
 if __name__ == "__main__":

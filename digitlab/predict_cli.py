@@ -7,8 +7,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from itertools import islice
+from pathlib import Path
 
+from digitlab.data import DatasetError
 from digitlab.images import ImageReadError, find_images, open_image
+from digitlab.import_cli import add_convention_flags
 from digitlab.store import ModelError
 
 BATCH = 256
@@ -18,11 +21,14 @@ log = logging.getLogger("digitlab.predict")
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Read handwritten digits in image files with a Digit Lab model.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files (PNG, JPEG, BMP, GIF, WebP) or folders")
-    parser.add_argument("--model", help="path to a .keras model (default: the shipped model/cnn.keras)")
+    parser.add_argument(
+        "--model", help="a .keras, .h5 or .onnx digit model (default: the shipped model/cnn.keras); see README"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--top", type=int, default=1, metavar="K", help="also show the K most likely digits (1-10)")
     parser.add_argument("--number", action="store_true", help="read each image as a whole number of several digits")
     parser.add_argument("--verbose", action="store_true", help="log details")
+    add_convention_flags(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.top <= 10:
         parser.error(f"--top must be between 1 and 10, got {args.top}")
@@ -100,16 +106,31 @@ def classify(classifier, paths, write, top, as_json, number=False):
     return failures
 
 
+def load_reader(args):
+    """The model to read with: a model with its card as it is, any other model file with its convention detected.
+
+    The detected (or set) convention is shown on standard error, so that standard output stays the readings.
+    """
+    from digitlab.inference import default_model_path, load_classifier
+
+    path = Path(args.model) if args.model else default_model_path()
+    if path.with_suffix(".json").is_file() and not (args.input_layout or args.input_scale):
+        return load_classifier(path)
+    from digitlab.importing import open_reader
+
+    reader, detection = open_reader(path, args.input_layout, args.input_scale)
+    print(f"{path.name}: {detection.summary()}", file=sys.stderr, flush=True)
+    return reader
+
+
 def main(argv=None):
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    from digitlab.inference import load_classifier
-
     try:
-        classifier = load_classifier(args.model)
-    except ModelError as error:
+        classifier = load_reader(args)
+    except (ModelError, DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     failures = classify(classifier, args.paths, lambda line: print(line, flush=True), args.top, args.json, args.number)

@@ -4,11 +4,13 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 MODEL_DIR_ENV = "DIGITLAB_MODEL_DIR"
+MODEL_SUFFIXES = (".keras", ".h5", ".onnx")  # Zoo models are .keras; imported ones keep their own format.
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +50,31 @@ def save_model_and_card(model, card, out_dir):
     Each file is written under a temporary name in the same folder and moved into place with
     `os.replace`; the card records the model file's SHA-256, so a card always names its model.
     """
+    return _save_with_card(model.save, ".keras", card, out_dir)
+
+
+def save_file_and_card(source, card, out_dir):
+    """Copy a model file into `out_dir` as NAME plus its own suffix, with its card, as save_model_and_card does."""
+    return _save_with_card(lambda path: shutil.copyfile(source, path), Path(source).suffix.lower(), card, out_dir)
+
+
+def _save_with_card(write_model, suffix, card, out_dir):
+    """Write the model (`write_model(path)`) and its card under temporary names, then move both into place."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = card["name"]
-    model_tmp = _temporary_path(out_dir, name, ".keras")
+    model_tmp = _temporary_path(out_dir, name, suffix)
     card_tmp = _temporary_path(out_dir, name, ".json")
     try:
-        model.save(model_tmp)
+        write_model(model_tmp)
         card = {**card, "model_sha256": file_sha256(model_tmp)}
         card_tmp.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(model_tmp, out_dir / f"{name}.keras")
+        os.replace(model_tmp, out_dir / f"{name}{suffix}")
         os.replace(card_tmp, out_dir / f"{name}.json")
     finally:
         model_tmp.unlink(missing_ok=True)
         card_tmp.unlink(missing_ok=True)
-    return out_dir / f"{name}.keras"
+    return out_dir / f"{name}{suffix}"
 
 
 def _temporary_path(out_dir, name, suffix):
@@ -73,12 +85,14 @@ def _temporary_path(out_dir, name, suffix):
 
 
 def list_models(model_dir=MODEL_DIR):
-    """The `.keras` files of a folder that have a card beside them, sorted by name."""
+    """The model files (MODEL_SUFFIXES) of a folder that have a card beside them, sorted by name."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         return []
     return sorted(
-        p for p in model_dir.glob("*.keras") if not p.name.startswith(".") and p.with_suffix(".json").is_file()
+        p
+        for p in model_dir.iterdir()
+        if p.suffix in MODEL_SUFFIXES and not p.name.startswith(".") and p.with_suffix(".json").is_file()
     )
 
 

@@ -19,7 +19,11 @@ def test_a_model_carrying_python_code_is_refused(tmp_path):
 
 
 def test_streamlit_config_limits_uploads_and_keeps_xsrf_protection():
+    from digitlab.imported import MAX_MODEL_MB
+    from digitlab.views.draw import MAX_IMAGE_MB
+
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["maxUploadSize"] <= 10
+    # The server's limit fits a model upload; each picture has its own, smaller limit on its uploader.
+    assert config["server"]["maxUploadSize"] == MAX_MODEL_MB and MAX_IMAGE_MB <= 10
     assert config["server"].get("enableXsrfProtection", True) is True
     assert "address" not in config["server"]

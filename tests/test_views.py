@@ -107,7 +107,7 @@ def test_a_model_that_cannot_load_is_explained_and_the_page_still_works(app_env)
     assert not at.exception
     errors = " ".join(error.value for error in at.error)
     assert "broken" in errors and "python train.py" in errors
-    assert at.button[0].label == "Clear" and at.slider[0].label == "Pen width"
+    assert at.button(key="draw_clear").label == "Clear" and at.slider[0].label == "Pen width"
 
 
 def test_an_empty_model_folder_says_how_to_train(monkeypatch, tmp_path):
@@ -162,6 +162,7 @@ def test_model_page_shows_the_card_and_the_zoo(app_env):
     for heading in ["Layers", "Recipe", "Training curves", "Confusion matrix", "Per-class scores", "The model zoo"]:
         assert heading in headings
     assert at.metric[0].value == "91.70%"
+    assert [metric.label for metric in at.metric[:3]] == ["Test accuracy", "USPS test", "Drawn digits"]
     assert len(at.dataframe) == 4
     assert "Trained on MNIST train (60,000 digits) and USPS train (7,291 digits)." in [c.value for c in at.caption]
 

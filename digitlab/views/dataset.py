@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -9,7 +10,7 @@ import streamlit as st
 from digitlab.data import ENV_VAR, DatasetError
 from digitlab.views import resources
 from digitlab.views.charts import probability_chart
-from digitlab.views.models import selected_classifier, selected_model_path
+from digitlab.views.models import compared_classifier, compared_model_path, selected_classifier, selected_model_path
 from digitlab.views.prediction import upscaled
 
 GRID_COLUMNS = 6
@@ -41,10 +42,10 @@ def dataset_or_explanation():
         return None
 
 
-def filter_controls(can_judge):
+def filter_controls(splits, can_judge):
     """The split, digit and 'only misclassified' controls."""
     split_column, digit_column, wrong_column = st.columns([1, 1, 1], vertical_alignment="bottom")
-    split = split_column.segmented_control("Split", resources.SPLITS, default="test", required=True, key="split")
+    split = split_column.segmented_control("Split", splits, default="test", required=True, key="split")
     digit = digit_column.selectbox("Digit", [ALL_DIGITS, *range(10)], key="digit_filter")
     only_misclassified = wrong_column.toggle(
         "Only misclassified",
@@ -147,7 +148,7 @@ def render():
         return
     classifier = selected_classifier()
     path = selected_model_path()
-    filters = filter_controls(classifier is not None)
+    filters = filter_controls(list(dataset), classifier is not None)
     images, labels = dataset[filters.split]
     probabilities = None
     if classifier is not None:
@@ -164,3 +165,61 @@ def render():
         index = opened_sample(filters.split, indices, shown)
         if index is not None:
             sample_detail(filters.split, index, images, labels, probabilities)
+    if "train" not in dataset:
+        st.caption(
+            f"Only MNIST's test split ships with Digit Lab. For the training split, point `{ENV_VAR}` at `mnist.npz`."
+        )
+    if classifier is not None and compared_classifier() is not None:
+        disagreements(classifier, path, compared_model_path())
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A test digit two models read differently, with how confident the wrong one (the surer, if both) was."""
+
+    test_set: str
+    index: int
+    label: int
+    readings: tuple
+    wrong_confidence: float
+
+
+def disagreeing(test_set, labels, first, second):
+    """The Disagreements between two models' (N, 10) probabilities on one test set."""
+    found = []
+    for index in np.flatnonzero(first.argmax(axis=1) != second.argmax(axis=1)):
+        readings = tuple((int(p[index].argmax()), float(p[index].max())) for p in (first, second))
+        wrong = [confidence for digit, confidence in readings if digit != labels[index]]
+        found.append(Disagreement(test_set, int(index), int(labels[index]), readings, max(wrong)))
+    return found
+
+
+def disagreement_tile(disagreement, images, names):
+    """One digit both models read, each reading marked right or wrong."""
+    st.image(upscaled(images[disagreement.index] / 255.0, TILE_SIZE), width="stretch")
+    lines = [f"{disagreement.test_set} #{disagreement.index}, label {disagreement.label}"]
+    for name, (digit, confidence) in zip(names, disagreement.readings):
+        line = f"{name}: {digit} ({confidence:.0%})"
+        lines.append(line + " ✓" if digit == disagreement.label else f":red[**{line} ✗**]")
+    st.caption("  \n".join(lines))
+
+
+def disagreements(classifier, path, other_path):
+    """MNIST and USPS test digits the two selected models read differently, the most confidently wrong first."""
+    other_name = Path(other_path).stem
+    st.divider()
+    st.subheader(f"Where {classifier.name} and {other_name} disagree")
+    sets = resources.test_sets()
+    found, counts = [], []
+    for name, (_, labels) in sets.items():
+        first = resources.test_set_probabilities(path, resources.file_version(path), name)
+        second = resources.test_set_probabilities(other_path, resources.file_version(other_path), name)
+        found += disagreeing(name, labels, first, second)
+        counts.append(f"{sum(d.test_set == name for d in found):,} of {len(labels):,} {name} digits")
+    found.sort(key=lambda d: d.wrong_confidence, reverse=True)
+    st.caption(f"They disagree on {' and '.join(counts)}; the most confidently wrong reading first.")
+    shown = found[: GRID_COLUMNS * GRID_ROWS]
+    for start in range(0, len(shown), GRID_COLUMNS):
+        for column, disagreement in zip(st.columns(GRID_COLUMNS), shown[start : start + GRID_COLUMNS]):
+            with column:
+                disagreement_tile(disagreement, sets[disagreement.test_set][0], (classifier.name, other_name))

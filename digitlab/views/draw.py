@@ -8,21 +8,24 @@ from digitlab.inference import NO_DIGIT
 from digitlab.preprocess import normalisation_steps, to_bytes
 from digitlab.views.canvas import clear_button, drawing_canvas, pen_width_slider
 from digitlab.views.class_join import join_section
+from digitlab.views.compare import side_by_side
 from digitlab.views.feedback import right_or_wrong
 from digitlab.views.insight import how_it_sees
-from digitlab.views.models import selected_classifier
+from digitlab.views.models import compared_classifier, selected_classifier
 from digitlab.views.prediction import DRAW_PROMPT, model_view, prediction_row, probabilities, verdict
 
 CANVAS_SIZE = 280
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+MAX_IMAGE_MB = 5  # Per picture; the server's limit (.streamlit/config.toml) is the larger one for models.
 THUMBNAIL_SIZE = 240
 STEP_SIZE = 104
 STEP_MAT = (96, 96, 96)  # The grey around a stage that is not square, so that its box shows.
 
 
-def live_reading(classifier, drawing):
+def live_reading(classifier, drawing, compared=None):
     """What the model reads in the drawing: the verdict, the model's view and the probabilities.
 
+    With a `compared` model, both readings are shown side by side (one more model call).
     Returns the normalisation steps and the prediction, or None when there is no digit to read.
     """
     steps = normalisation_steps(drawing) if drawing is not None else None
@@ -30,6 +33,11 @@ def live_reading(classifier, drawing):
     if prediction.digit is None:
         st.info(DRAW_PROMPT)
         return None
+    if compared is not None:
+        side_by_side(classifier, prediction, compared, compared.predict_model_input(steps.centred))
+        right_or_wrong(drawing, prediction, classifier.name)
+        model_view(prediction.model_input)
+        return steps, prediction
     verdict_column, view_column = st.columns(2)
     with verdict_column:
         verdict(prediction)
@@ -83,7 +91,7 @@ def draw_section():
         clear_button("draw")
     with reading_column:
         classifier = selected_classifier()
-        reading = live_reading(classifier, drawing) if classifier is not None else None
+        reading = live_reading(classifier, drawing, compared_classifier()) if classifier is not None else None
     if reading is not None:
         how_it_sees_section(classifier, drawing, *reading)
     return classifier
@@ -108,7 +116,11 @@ def upload_section(classifier):
     """Pictures of digits uploaded from files, each read like a drawing."""
     st.subheader("Upload pictures")
     uploads = st.file_uploader(
-        "Photos or scans of single digits", type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads"
+        f"Photos or scans of single digits, up to {MAX_IMAGE_MB} MB each",
+        type=UPLOAD_TYPES,
+        accept_multiple_files=True,
+        key="uploads",
+        max_upload_size=MAX_IMAGE_MB,
     )
     if not uploads or classifier is None:
         return

@@ -6,6 +6,11 @@ from digitlab.explain import feature_grid, overlay
 from digitlab.views.prediction import LOW_CONFIDENCE, PREVIEW_SIZE, upscaled
 
 FEATURE_GRID_WIDTH = 480
+# An ONNX model runs in onnxruntime, which computes no gradients and shows no inner layers.
+NOT_EXPLAINED = (
+    "This ONNX model is run by onnxruntime, which gives no saliency or feature maps: "
+    "how it sees is shown for Keras models."
+)
 LAYER_CAPTIONS = [
     "First convolution: {filters} filters, each lights up where it finds its own small pattern",
     "Second convolution: {filters} filters, each combining the first layer's patterns into bigger ones",
@@ -26,6 +31,9 @@ def saliency_view(classifier, prediction):
     (digit, confidence), (runner_up, _) = prediction.ranked[:2]
     for target in [digit, runner_up] if confidence < LOW_CONFIDENCE else [digit]:
         saliency = classifier.saliency(prediction.model_input, target)
+        if saliency is None:
+            st.caption(NOT_EXPLAINED)
+            return
         st.image(
             overlay(prediction.model_input, saliency, PREVIEW_SIZE),
             caption=f"Red pixels pushed the answer towards {target}; yellow pushed hardest",
@@ -35,6 +43,8 @@ def saliency_view(classifier, prediction):
 def feature_maps_view(classifier, model_input):
     """What each filter of the first convolutions found in the drawing, as grids of small maps."""
     layers = classifier.feature_maps(model_input)
+    if layers is None:
+        return
     if not layers:
         st.caption("This model has no convolutions: it weighs all 784 pixels at once, so it has no feature maps.")
         return

@@ -1,4 +1,4 @@
-"""The sidebar's model selector, and getting the selected model or explaining why it cannot load."""
+"""The sidebar's model selectors (a model, one to compare with), and getting a model or saying why it cannot load."""
 
 from pathlib import Path
 
@@ -10,14 +10,30 @@ from digitlab.views import resources
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
 SELECTED_MODEL_KEY = "selected_model"
+COMPARED_MODEL_KEY = "compared_model"
+UPLOADED_MODELS_KEY = "uploaded_models"  # Models uploaded in this session: temporary, this session's only.
+NO_COMPARISON = "—"
 
 
 def model_label(path):
     """'cnn · 99.52 %': a model's name and its test accuracy from its card."""
+    if path == NO_COMPARISON:
+        return "no second model"
     card = resources.card_or_none(path)
     if card is None:
         return f"{Path(path).stem} · card unreadable"
-    return f"{Path(path).stem} · {card['test_accuracy']:.2%}"
+    uploaded = " · uploaded" if path in session_uploads() else ""
+    return f"{Path(path).stem} · {card['test_accuracy']:.2%}{uploaded}"
+
+
+def session_uploads():
+    """The paths of the models uploaded in this session that are still there."""
+    return [path for path in st.session_state.get(UPLOADED_MODELS_KEY, []) if Path(path).is_file()]
+
+
+def available_models():
+    """The model folder's models, then this session's uploads."""
+    return resources.model_paths() + session_uploads()
 
 
 def default_index(paths):
@@ -27,8 +43,11 @@ def default_index(paths):
 
 
 def model_selector():
-    """The sidebar selectbox of every model in the model folder; returns the chosen path or None."""
-    paths = resources.model_paths()
+    """The sidebar selectboxes: every model of the model folder and of this session's uploads, and one to compare with.
+
+    Returns the chosen path or None.
+    """
+    paths = available_models()
     if not paths:
         st.sidebar.warning(
             f"No trained models in `{resources.model_dir()}`. Train the default one with `python train.py`, "
@@ -39,7 +58,28 @@ def model_selector():
         st.session_state[SELECTED_MODEL_KEY] = paths[default_index(paths)]
     selected = st.sidebar.selectbox("Model", paths, format_func=model_label, key=SELECTED_MODEL_KEY)
     st.sidebar.caption(f"Models from `{resources.model_dir()}`, with their test accuracy.")
+    compare_selector(paths, selected)
     return selected
+
+
+def compare_selector(paths, selected):
+    """A second model, read beside the first on the Draw page and against it on the Dataset page."""
+    others = [NO_COMPARISON, *(path for path in paths if path != selected)]
+    if st.session_state.get(COMPARED_MODEL_KEY) not in others:
+        st.session_state[COMPARED_MODEL_KEY] = NO_COMPARISON
+    st.sidebar.selectbox(
+        "Compare with",
+        others,
+        format_func=model_label,
+        key=COMPARED_MODEL_KEY,
+        help="Each drawing is read by both models side by side; the Dataset page shows where they disagree.",
+    )
+
+
+def compared_model_path():
+    """The path of the model to compare with, or None."""
+    path = st.session_state.get(COMPARED_MODEL_KEY)
+    return None if path in (None, NO_COMPARISON) else path
 
 
 def selected_model_path():
@@ -53,6 +93,17 @@ def selected_classifier():
     if path is None:
         st.error(f"No model to read digits with. Train one with `python train.py` (into `{resources.model_dir()}`).")
         return None
+    return classifier_or_explanation(path)
+
+
+def compared_classifier():
+    """The model to compare with, loaded; None when there is none or (with the reason shown) when it cannot be used."""
+    path = compared_model_path()
+    return None if path is None else classifier_or_explanation(path)
+
+
+def classifier_or_explanation(path):
+    """The model at `path`, loaded; None (with the reason and the fix shown) when it cannot be used."""
     try:
         return resources.classifier(path, resources.file_version(path))
     except ModelServerError as error:

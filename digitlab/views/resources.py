@@ -7,7 +7,8 @@ import numpy as np
 import streamlit as st
 
 from digitlab import store
-from digitlab.data import load_mnist
+from digitlab.data import DatasetError, bitmaps_in_mnist_form, load_mnist, load_usps, usps_test_file
+from digitlab.mnist_test import full_mnist_here, shipped_test_split
 from digitlab.model_server import RemoteClassifier
 from digitlab.store import file_version, model_dir
 
@@ -43,9 +44,39 @@ def classifier(path, version):
 
 @st.cache_resource(show_spinner="Loading MNIST…")
 def mnist():
-    """`{"train": (images, labels), "test": (images, labels)}`; raises DatasetError."""
+    """`{"test": (images, labels), "train": (images, labels)}`, without "train" when only the shipped test split is.
+
+    Raises DatasetError.
+    """
+    if not full_mnist_here():
+        return {"test": shipped_test_split()}
     train, test = load_mnist()
-    return {"train": train, "test": test}
+    return {"test": test, "train": train}
+
+
+@st.cache_resource(show_spinner="Loading USPS's test digits…")
+def usps_test():
+    """USPS's test digits in MNIST form `(images, labels)`, or None when they are not on this machine."""
+    try:
+        ink, labels = load_usps(usps_test_file())
+    except DatasetError:
+        return None
+    return bitmaps_in_mnist_form(ink), labels
+
+
+def test_sets():
+    """The test digits two models are compared on: MNIST's, and USPS's when they are here, by name."""
+    sets = {"MNIST test": mnist()["test"]}
+    if usps_test() is not None:
+        sets["USPS test"] = usps_test()
+    return sets
+
+
+@st.cache_data(show_spinner="Reading the test digits with the model…", max_entries=8)
+def test_set_probabilities(path, version, name):
+    """The model's (N, 10) probabilities for one of `test_sets()`, computed once per model and set."""
+    images, _ = test_sets()[name]
+    return classifier(path, version).probabilities(images.astype(np.float32) / 255.0)
 
 
 @st.cache_data(show_spinner="Reading every sample with the model…", max_entries=8)
