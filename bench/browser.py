@@ -1,11 +1,12 @@
 """The app in a real browser: first page load after server start, and mouse-up → prediction shown.
 
-(a) From starting `streamlit run` to the Draw page's canvas visible in Chromium (the app script, and so
-    TensorFlow's import and the model load, run only when the first session opens). Chromium is already
-    running; every load gets a fresh server.
+(a) From starting `python -m digitlab serve` (what `make run` runs) to its health answering (once its model
+    server is warm), to the Draw page's canvas visible in Chromium, and to the page idle. Chromium is
+    already running; every load gets a fresh server.
 (b) From releasing the mouse at the end of a stroke to the Prediction metric appearing, timed inside the
     page, over strokes of different digits with the canvas cleared between them.
-(c) The server process's resident memory once the first page has loaded the model, and after the strokes.
+(c) The resident memory of the server's processes (Streamlit and its model server, added up) once the
+    first page has loaded, and after the strokes.
 
     python bench/browser.py [--loads N] [--strokes N]
 """
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, SHARED_DATA, print_table, summary, write_result
+from servers import app_server, tree_rss_mb
 
 from tests.browser import (
     CANVAS,
@@ -28,7 +30,6 @@ from tests.browser import (
     problems_in_log,
     read_prediction,
     start_timing,
-    streamlit_server,
     timed_milliseconds,
     wait_for_idle,
 )
@@ -36,34 +37,19 @@ from tests.browser import (
 READY_TEXT = "Draw a digit (0–9)"
 
 
-def server_rss_mib(url):
-    """Resident memory of the Streamlit process serving `url`, read from Linux's /proc."""
-    port = url.rsplit(":", 1)[1].encode()
-    for process in Path("/proc").glob("[0-9]*"):
-        try:
-            arguments = (process / "cmdline").read_bytes().split(b"\0")
-            status = (process / "status").read_text()
-        except OSError:
-            continue
-        if b"streamlit" in arguments[1:3] and port in arguments:
-            kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-            return int(kib) / 1024
-    raise RuntimeError(f"no Streamlit process serves {url}")
-
-
 def first_page_load(browser, log_path, env):
     """Milliseconds from server start to healthy, to the canvas visible, and to the model loaded (idle)."""
     started = time.perf_counter()
-    with streamlit_server(log_path, env=env) as url:
+    with app_server("digitlab", log_path, env) as server:
         healthy = time.perf_counter()
         page = browser.new_page()
-        page.goto(url, timeout=120_000)
+        page.goto(server.url, timeout=120_000)
         page.locator(CANVAS).wait_for(state="visible", timeout=120_000)
         usable = time.perf_counter()
         page.get_by_text(READY_TEXT).first.wait_for(timeout=120_000)
         wait_for_idle(page)
         loaded = time.perf_counter()
-        memory = server_rss_mib(url)
+        memory = tree_rss_mb(server.pid) * 1e6 / 2**20
         page.context.close()
     return [(moment - started) * 1000 for moment in (healthy, usable, loaded)], memory
 
@@ -102,11 +88,11 @@ def main():
         for index in range(args.loads):
             moments, memory["after the first page load"] = first_page_load(browser, log_dir / f"load-{index}.log", env)
             loads.append(moments)
-        with streamlit_server(log_dir / "strokes.log", env=env) as url:
-            page = open_page(browser, url, ready_text=READY_TEXT)
+        with app_server("digitlab", log_dir / "strokes.log", env) as server:
+            page = open_page(browser, server.url, ready_text=READY_TEXT)
             mouse_up_to_prediction(page, ["1"])  # an untimed warm-up stroke
             stroke_ms = mouse_up_to_prediction(page, digits)
-            memory[f"after {args.strokes + 1} strokes"] = server_rss_mib(url)
+            memory[f"after {args.strokes + 1} strokes"] = tree_rss_mb(server.pid) * 1e6 / 2**20
             page.context.close()
         browser.close()
     problems = [line for log in sorted(log_dir.glob("*.log")) for line in problems_in_log(log)]
@@ -126,7 +112,7 @@ def main():
         [[name, r["n"], f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}"] for name, r in results.items()],
     )
     for moment, mib in memory.items():
-        print(f"server memory (RSS) {moment}: {mib:.0f} MiB (goal ≤ 1.2 GB)")
+        print(f"server memory (RSS of Streamlit and its model server) {moment}: {mib:.0f} MiB (goal ≤ 1.2 GB)")
     write_result(
         "browser",
         {

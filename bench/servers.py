@@ -9,7 +9,6 @@ the root of its process tree: the CPU and memory of the app are those of that pr
 
 import os
 import shutil
-import subprocess
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from common import ROOT
 
-from tests.browser import free_port, problems_in_log, server_command, wait_until_healthy
+from tests.browser import problems_in_log, server_process
 
 APPS = ("bare", "digitlab")
 BARE_APP = ROOT / "bench" / "bare_app.py"
@@ -39,38 +38,13 @@ class Server:
 def app_server(app, log_path, env=None):
     """Serve `app` ("digitlab" or "bare") on a free port, its output in `log_path`; yields a Server."""
     if app == "digitlab":
-        with server_process(None, ROOT, log_path, env) as server:
-            yield server
+        with server_process(log_path, env) as (url, process):
+            yield Server(url, process.pid)
         return
     with tempfile.TemporaryDirectory(prefix="bare-app-") as folder:
         script = Path(shutil.copy(BARE_APP, folder))
-        with server_process(script, folder, log_path, env) as server:
-            yield server
-
-
-@contextmanager
-def server_process(script, cwd, log_path, env):
-    """Run `streamlit run SCRIPT` (Digit Lab's `serve` when `script` is None) in `cwd` until the block ends."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            server_command(port, script),
-            cwd=cwd,
-            env={**os.environ, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_healthy(url, process)
-        yield Server(url, process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with server_process(log_path, env, script, cwd=folder) as (url, process):
+            yield Server(url, process.pid)
 
 
 def process_table():

@@ -7,8 +7,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -80,18 +83,20 @@ def server_command(port, app=None):
 
 
 @contextmanager
-def streamlit_server(log_path, env=None, app=None):
-    """Serve Digit Lab (or the Streamlit script `app`) on a free port, its output in `log_path`; yields the base URL."""
+def server_process(log_path, env=None, app=None, cwd=ROOT):
+    """Serve Digit Lab (or the Streamlit script `app`) from `cwd` on a free port, its output in `log_path`.
+
+    Yields the base URL and the server's process (the root of its process tree), once it is healthy.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = server_command(port, app)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+            server_command(port, app), cwd=cwd, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
         )
     try:
         wait_until_healthy(url, process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -99,6 +104,13 @@ def streamlit_server(log_path, env=None, app=None):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def streamlit_server(log_path, env=None, app=None):
+    """Serve Digit Lab (or the Streamlit script `app`) on a free port, its output in `log_path`; yields the base URL."""
+    with server_process(log_path, env, app) as (url, _):
+        yield url
 
 
 def problems_in_log(log_path):
@@ -145,6 +157,45 @@ def open_page(browser, url, path="", ready_text=None, timeout=120_000):
         page.get_by_text(ready_text).first.wait_for(timeout=timeout)
     wait_for_idle(page, timeout)
     return page
+
+
+@dataclass
+class PageLeftOpen:
+    """A page left open in Chromium, and how many reruns it has asked for since it was ready."""
+
+    page: object
+    reruns: int = 0
+
+
+@asynccontextmanager
+async def page_left_open(url, path="", ready_text=None, timeout=120_000):
+    """A Chromium page on the app, through Playwright's async API, open until the block ends; yields a PageLeftOpen.
+
+    For a page that lives beside protocol-level sessions (tests/streamlit_client.py) driven in the same
+    asyncio loop: Playwright's sync API cannot run inside one. `reruns` counts the `rerun_script`
+    messages the page sends once it is ready, e.g. the refreshes a fragment's `run_every` makes it ask for.
+    """
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch_chromium(playwright)
+        try:
+            page = await chromium.new_page(viewport=VIEWPORT)
+            left_open = PageLeftOpen(page)
+
+            def count_reruns(payload):
+                if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+                    left_open.reruns += 1
+
+            page.on("websocket", lambda websocket: websocket.on("framesent", count_reruns))
+            await page.goto(f"{url}/{path}", timeout=timeout)
+            if ready_text is not None:
+                await page.get_by_text(ready_text).first.wait_for(timeout=timeout)
+            await page.wait_for_selector(APP_IDLE, timeout=timeout)
+            left_open.reruns = 0
+            yield left_open
+        finally:
+            await chromium.close()
 
 
 def to_page_points(page, points, canvas_width=280):
@@ -225,3 +276,47 @@ def timed_milliseconds(page, timeout=60_000):
     """Milliseconds from the mouse-up noted by `start_timing` to the Prediction metric appearing."""
     page.wait_for_function("() => window.__digitlab && window.__digitlab.shown !== undefined", timeout=timeout)
     return page.evaluate("() => window.__digitlab.shown - window.__digitlab.up")
+
+
+def button(page, label):
+    """The button with exactly this label."""
+    return page.get_by_role("button", name=label, exact=True)
+
+
+def give_name(page, name):
+    """Type the name drawings are saved under, as the Draw page asks the first time."""
+    box = page.get_by_label("Your name, to save your drawings under (press Enter)")
+    box.fill(name)
+    box.press("Enter")
+    wait_for_rerun(page, page.get_by_text("Saving as"))
+
+
+def start_class(browser, url):
+    """A teacher's Class page after starting a class: returns the page and the join code."""
+    teacher = open_page(browser, url, path="class")
+    button(teacher, "Start a class").click()
+    wait_for_rerun(teacher, teacher.get_by_text("teacher link"))
+    return teacher, teacher.locator(METRIC_VALUE).first.inner_text().strip()
+
+
+def join_class(page, name, code=None):
+    """Join a class from an open Draw page: type the code (unless a join link filled it in) and the name."""
+    if code is not None:
+        page.get_by_text("Join a class").click()
+        page.get_by_label("Class code").fill(code)
+    page.get_by_label("Your first name or a nickname").fill(name)
+    button(page, "Join").click()
+    wait_for_rerun(page, page.get_by_text("your confirmed drawings go to its wall"))
+    return page
+
+
+def confirm_reading(page, digit, it_was=None):
+    """Draw `digit`, then answer Right, or Wrong and the digit it really was; waits until it is saved."""
+    assert draw_digit(page, DIGITS[digit]) == digit
+    if it_was is None:
+        button(page, "Right").click()
+    else:
+        button(page, "Wrong").click()
+        wait_for_rerun(page, page.get_by_text("It was…"))
+        page.get_by_role("radiogroup", name="It was…").get_by_role("radio", name=str(it_was), exact=True).click()
+    wait_for_rerun(page, page.get_by_text("Saved as a"))

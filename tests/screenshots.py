@@ -8,14 +8,19 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from digitlab.feedback import FEEDBACK_DB_ENV
+from digitlab.views.class_page import PUBLIC_URL_ENV
 from digitlab.views.number import CANVAS_WIDTH, NUMBER_PROMPT
 from tests.browser import (
     METRIC_VALUE,
     ROOT,
+    button,
+    confirm_reading,
     draw_stroke,
+    join_class,
     launch_chromium,
     open_page,
     problems_in_log,
+    start_class,
     streamlit_server,
     wait_for_idle,
     wait_for_rerun,
@@ -81,15 +86,39 @@ def model_page(browser, url):
     page.close()
 
 
+WALL_DRAWINGS = [("Ana", "7", None), ("Ben", "1", None), ("Cy", "4", 9), ("Dee", "0", None), ("Eli", "3", None)]
+EXAMPLE_PUBLIC_URL = "http://digitlab.school.example:8501"
+
+
+def class_wall(browser, url):
+    """The Class page's wall after five students joined by link and confirmed a reading, one mistake explained."""
+    teacher, code = start_class(browser, url)
+    for name, digit, it_was in WALL_DRAWINGS:
+        student = join_class(open_page(browser, url, f"?join={code}", ready_text="Draw a digit"), name)
+        confirm_reading(student, digit, it_was)
+        student.close()
+    teacher.get_by_text(f"{len(WALL_DRAWINGS) - 1} / {len(WALL_DRAWINGS)}").wait_for(timeout=30_000)
+    button(teacher, "Explain").click()
+    teacher.get_by_text("How it sees").wait_for(timeout=30_000)
+    teacher.mouse.move(5, 5)
+    save_full_page(teacher, OUT_DIR / "class.png")
+    teacher.close()
+
+
 def main():
     """Start the app on the shipped models (or $DIGITLAB_MODEL_DIR) and photograph each page."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     model_dir = os.environ.get("DIGITLAB_MODEL_DIR") or str(ROOT / "model")
     log_path = Path(tempfile.mkdtemp()) / "streamlit.log"
-    env = {"DIGITLAB_MODEL_DIR": model_dir, FEEDBACK_DB_ENV: str(log_path.parent / "feedback.sqlite3")}
+    env = {
+        "DIGITLAB_MODEL_DIR": model_dir,
+        FEEDBACK_DB_ENV: str(log_path.parent / "feedback.sqlite3"),
+        # The address a school would set, so that the join link and QR code are ones a student device can open.
+        PUBLIC_URL_ENV: EXAMPLE_PUBLIC_URL,
+    }
     with streamlit_server(log_path, env=env) as url, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for photograph in (draw_page, number_page, training_page, dataset_page, model_page):
+        for photograph in (draw_page, number_page, training_page, dataset_page, model_page, class_wall):
             photograph(browser, url)
         browser.close()
     for problem in problems_in_log(log_path):

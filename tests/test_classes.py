@@ -10,6 +10,7 @@ from sqlalchemy import update
 from digitlab.classes import ClassError, ClassStore, clean_code, summarise
 from digitlab.database import classes
 from digitlab.feedback import FeedbackStore
+from tests.conftest import run_script
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -164,3 +165,42 @@ def test_the_revision_changes_with_every_entry(store):
 def test_an_empty_summary():
     summary = summarise([])
     assert (summary.right, summary.total, summary.mistakes, summary.latest) == (0, 0, [], [])
+
+
+def test_copy_store_moves_drawings_and_classes_from_sqlite_into_postgresql(tmp_path, postgres):
+    source = ClassStore(tmp_path / "feedback.sqlite3")
+    info, _ = source.start_class()
+    confirm(source, info.code, "Ana", 7, 7, key=1)
+    confirm(source, info.code, "Ben", 9, 3, key=2)
+    FeedbackStore(tmp_path / "feedback.sqlite3").save(
+        user="Solo",
+        drawing=np.zeros((28, 28, 4), np.uint8),
+        model_input=np.zeros((28, 28)),
+        true_label=1,
+        predicted_label=1,
+        model="cnn",
+    )
+    target = postgres.fresh_url()
+    done = run_script("-m", "digitlab", "copy-store", "--from", tmp_path / "feedback.sqlite3", "--to", target)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Copied 3 drawings, 1 classes and 2 wall entries."
+    copied = ClassStore(target)
+    moved = copied.joinable(info.code)
+    assert [(e.student, e.true_label, e.predicted_label) for e in copied.entries(moved.id)] == [
+        ("Ana", 7, 7),
+        ("Ben", 9, 3),
+    ]
+    originals = FeedbackStore(tmp_path / "feedback.sqlite3")
+    assert [s.user for s in FeedbackStore(target).samples()] == ["Ana", "Ben", "Solo"]
+    for before, after in zip(originals.samples(), FeedbackStore(target).samples()):
+        assert originals.drawing_png(before.id) == FeedbackStore(target).drawing_png(after.id)
+
+
+def test_copy_store_to_a_database_that_is_down_says_so_and_copies_nothing(tmp_path):
+    from tests.browser import free_port
+
+    FeedbackStore(tmp_path / "feedback.sqlite3")
+    url = f"postgresql://digitlab@127.0.0.1:{free_port()}/digitlab"
+    done = run_script("-m", "digitlab", "copy-store", "--from", tmp_path / "feedback.sqlite3", "--to", url)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "unavailable" in done.stderr and len(done.stderr.strip().splitlines()) == 1

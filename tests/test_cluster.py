@@ -13,7 +13,18 @@ import pytest
 
 from deploy.cluster import down, stop_process_group, up
 from deploy.local import stop_postgres
-from tests.browser import DIGITS, VIEWPORT, draw_digit, free_port, wait_for_idle, wait_for_rerun
+from tests.browser import (
+    DIGITS,
+    VIEWPORT,
+    button,
+    confirm_reading,
+    draw_digit,
+    free_port,
+    give_name,
+    join_class,
+    wait_for_idle,
+    wait_for_rerun,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,17 +71,10 @@ def page_on(browser, url, port, path="", ready_text=None):
     raise AssertionError(f"nginx never sent a fresh browser to the replica on port {port}")
 
 
-def button(page, label):
-    return page.get_by_role("button", name=label, exact=True)
-
-
 def save_as_right(page, digit, name):
     """Draw `digit`, give a name and answer Right; the drawing is saved."""
     assert draw_digit(page, DIGITS[digit]) == digit
-    box = page.get_by_label("Your name, to save your drawings under (press Enter)")
-    box.fill(name)
-    box.press("Enter")
-    wait_for_rerun(page, page.get_by_text("Saving as"))
+    give_name(page, name)
     button(page, "Right").click()
     wait_for_rerun(page, page.get_by_text(f"Saved as a {digit}."))
 
@@ -93,13 +97,8 @@ def test_one_class_wall_gathers_students_on_both_replicas(browser, cluster):
     code = teacher.get_by_test_id("stMetricValue").first.inner_text().strip()
     students = []
     for port, name, digit in ((first, "Cy", "4"), (second, "Dee", "7")):
-        student = page_on(browser, url, port, f"?join={code}", ready_text="Draw a digit")
-        student.get_by_label("Your first name or a nickname").fill(name)
-        button(student, "Join").click()
-        wait_for_rerun(student, student.get_by_text("your confirmed drawings go to its wall"))
-        assert draw_digit(student, DIGITS[digit]) == digit
-        button(student, "Right").click()
-        wait_for_rerun(student, student.get_by_text(f"Saved as a {digit}."))
+        student = join_class(page_on(browser, url, port, f"?join={code}", ready_text="Draw a digit"), name)
+        confirm_reading(student, digit)
         students.append(student)
     teacher.get_by_text("2 / 2").wait_for(timeout=10_000)
     assert teacher.get_by_text("✓ 4 · Cy").is_visible() and teacher.get_by_text("✓ 7 · Dee").is_visible()
@@ -174,12 +173,11 @@ def test_with_postgresql_down_digits_are_still_read_and_saving_says_why(browser,
     stop_postgres(state / "postgres", mode="immediate")
     page = page_on(browser, url, first, ready_text="Draw a digit")
     assert draw_digit(page, DIGITS["3"]) == "3"
-    box = page.get_by_label("Your name, to save your drawings under (press Enter)")
-    box.fill("Eve")
-    box.press("Enter")
-    wait_for_rerun(page, page.get_by_text("Saving as"))
+    give_name(page, "Eve")
     button(page, "Right").click()
-    message = page.get_by_text(re.compile(r"The database postgresql://postgres@127\.0\.0\.1:\d+/digitlab is unavailable"))
+    message = page.get_by_text(
+        re.compile(r"The database postgresql://postgres@127\.0\.0\.1:\d+/digitlab is unavailable")
+    )
     wait_for_rerun(page, message)
     assert "\n" not in message.inner_text() and page.get_by_test_id("stException").count() == 0
     page.get_by_role("link", name="My handwriting").click()

@@ -12,6 +12,7 @@ from tests.browser import (
     DIGITS,
     clear_canvas,
     draw_digit,
+    give_name,
     open_page,
     served_app,
     wait_for_rerun,
@@ -44,10 +45,7 @@ def test_right_and_wrong_answers_are_saved_and_shown_on_my_handwriting(browser, 
     page = open_page(browser, url, ready_text="Draw a digit (0–9)")
 
     assert draw_digit(page, DIGITS["7"]) == "7"
-    name = page.get_by_label("Your name, to save your drawings under (press Enter)")
-    name.fill("Ann")
-    name.press("Enter")
-    wait_for_rerun(page, page.get_by_text("Saving as"))
+    give_name(page, "Ann")
     button(page, "Right").click()
     wait_for_rerun(page, page.get_by_text("Saved as a 7."))
 

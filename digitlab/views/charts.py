@@ -75,3 +75,16 @@ def confusion_heatmap(matrix, height=380):
         color=alt.condition("datum.count > 100", alt.value("white"), alt.value("#333333")),
     )
     return cells + counts
+
+
+def small_counts_heatmap(matrix, height=320):
+    """The confusion matrix shaded on a linear scale from white at 0, to suit a few dozen drawings."""
+    heatmap = confusion_heatmap(matrix, height=height)
+    darkest = max(1, int(matrix.max()))
+    shades = alt.Scale(domain=[0, darkest], range=["#FFFFFF", "#08519C"])
+    cells, counts = heatmap.layer
+    heatmap.layer = [
+        cells.encode(color=alt.Color("count:Q", scale=shades, legend=None)),
+        counts.encode(color=alt.condition(f"datum.count > {darkest / 2}", alt.value("white"), alt.value("#333333"))),
+    ]
+    return heatmap

@@ -24,7 +24,7 @@ from digitlab.database import StoreError, database_url
 from digitlab.preprocess import normalisation_steps
 from digitlab.store import ModelError
 from digitlab.views import resources
-from digitlab.views.charts import confusion_heatmap
+from digitlab.views.charts import small_counts_heatmap
 from digitlab.views.class_join import JOIN_PARAMETER, class_store, open_class_store
 from digitlab.views.draw import how_it_sees_section
 from digitlab.views.models import selected_model_path
@@ -36,7 +36,7 @@ NEW_TOKEN_KEY = "class_new_teacher_token"
 OPENED_MISTAKE_KEY = "class_opened_mistake"
 WALL_REFRESH_SECONDS = 2
 TILES_PER_ROW = 10
-MISTAKES_SHOWN = 10
+MISTAKES_SHOWN = 6
 TILE_SIZE = 96
 LARGE_TYPE = """
 <style>
@@ -281,7 +281,7 @@ def wall(info, token):
     accuracy_column.metric("Accuracy", f"{summary.right / summary.total:.0%}")
     chart_column, matrix_column = st.columns(2)
     chart_column.altair_chart(per_digit_chart(summary.per_digit), width="stretch")
-    matrix_column.altair_chart(confusion_heatmap(summary.confusion, height=300), width="stretch")
+    matrix_column.altair_chart(small_counts_heatmap(summary.confusion, height=300), width="stretch")
     st.subheader("Latest drawings")
     mosaic(summary.latest, info.hide_names)
     mistakes_section(summary.mistakes, info.hide_names)

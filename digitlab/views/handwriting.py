@@ -3,7 +3,6 @@
 import io
 from pathlib import Path
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,7 +12,7 @@ from digitlab.evaluation import confusion_matrix
 from digitlab.feedback import FeedbackError
 from digitlab.store import ModelError
 from digitlab.views import resources
-from digitlab.views.charts import confusion_heatmap
+from digitlab.views.charts import small_counts_heatmap
 from digitlab.views.feedback import open_store
 from digitlab.views.models import selected_model_path
 
@@ -123,19 +122,6 @@ def accuracy_section(samples):
         st.markdown(f"**Confusion matrix of {Path(selected).stem}** (the model selected in the sidebar)")
         labels = [sample.true_label for sample in samples]
         st.altair_chart(small_counts_heatmap(confusion_matrix(labels, predicted)), width="stretch")
-
-
-def small_counts_heatmap(matrix):
-    """The Model page's confusion matrix, shaded on a linear scale from white at 0 to suit a few dozen drawings."""
-    heatmap = confusion_heatmap(matrix, height=320)
-    darkest = max(1, int(np.max(matrix)))
-    shades = alt.Scale(domain=[0, darkest], range=["#FFFFFF", "#08519C"])
-    cells, counts = heatmap.layer
-    heatmap.layer = [
-        cells.encode(color=alt.Color("count:Q", scale=shades, legend=None)),
-        counts.encode(color=alt.condition(f"datum.count > {darkest / 2}", alt.value("white"), alt.value("#333333"))),
-    ]
-    return heatmap
 
 
 def delete_sample(store, sample_id):
