@@ -107,6 +107,7 @@ def test_a_model_that_cannot_load_is_explained_and_the_page_still_works(app_env)
     assert not at.exception
     errors = " ".join(error.value for error in at.error)
     assert "broken" in errors and "python train.py" in errors
+    assert any("python -m digitlab import FILE --name broken" in info.value for info in at.info), "not a zoo model"
     assert at.button(key="draw_clear").label == "Clear" and at.slider[0].label == "Pen width"
 
 

@@ -87,6 +87,16 @@ def selected_model_path():
     return st.session_state.get(SELECTED_MODEL_KEY)
 
 
+def fix_for(name, path):
+    """How to repair a model that cannot be used: retrain a zoo model, replace one brought from elsewhere."""
+    if name in RECIPES:
+        return f"Fix it by retraining it with `python train.py --arch {name}`, then reload this page."
+    return (
+        f"Replace `{Path(path).name}` with a working copy (`python -m digitlab import FILE --name {name}`) or "
+        "remove it and its card from the model folder, then reload this page."
+    )
+
+
 def selected_classifier():
     """The selected model, loaded; None (with the reason and the fix shown) when it cannot be used."""
     path = selected_model_path()
@@ -111,7 +121,6 @@ def classifier_or_explanation(path):
         return None
     except (ModelError, OSError) as error:
         name = Path(path).stem
-        retrain = f"python train.py --arch {name}" if name in RECIPES else "python train.py --all"
         st.error(f"The model **{name}** cannot be used: {error}")
-        st.info(f"Fix it by retraining it with `{retrain}`, then reload this page. Other models still work.")
+        st.info(f"{fix_for(name, path)} Other models still work.")
         return None
