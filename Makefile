@@ -79,6 +79,12 @@ bench: install debian-packages
 	$(PY) bench/saliency.py
 	$(PY) bench/read_numbers.py
 	$(PY) bench/browser.py
+	$(PY) bench/server_cpu.py
+	$(PY) bench/first_visit.py
+	$(PY) bench/classroom.py --students 30 --minutes 3 --against-bare
+	$(PY) bench/classroom.py --students 60 --minutes 3 --against-bare
+	$(PY) bench/classroom.py --students 30 --minutes 3 --class-wall
+	$(PY) bench/soak.py
 	$(PY) bench/train.py
 
 clean:
