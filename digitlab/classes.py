@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from digitlab.database import (
     MAX_MODEL_LENGTH,
@@ -34,6 +34,7 @@ CODE_LENGTH = 6
 EXPIRES_AFTER = timedelta(hours=12)
 MAX_STUDENT_NAME = 20
 LATEST_TILES = 30
+MISTAKES_LISTED = 12
 DIGITS = range(10)
 
 
@@ -74,7 +75,11 @@ class Entry:
 
 @dataclass(frozen=True)
 class Summary:
-    """What a wall shows: the score, per-digit accuracy, the confusion matrix, the latest tiles and the mistakes."""
+    """What a wall shows: the score, per-digit accuracy, the confusion matrix, the latest tiles and the surest mistakes.
+
+    `latest` holds the newest entries, newest first; `mistakes` the wrong readings the model was
+    surest of, surest first; `wrong` counts all of them.
+    """
 
     right: int
     total: int
@@ -82,6 +87,7 @@ class Summary:
     confusion: np.ndarray
     latest: list
     mistakes: list
+    wrong: int
     students: int
 
 
@@ -206,9 +212,9 @@ class ClassStore:
         with self._transaction() as connection:
             return tuple(connection.execute(query).one())
 
-    def entries(self, class_id):
-        """Every entry on the class's wall, oldest first, with the model inputs the readings were made on."""
-        query = (
+    def _entry_query(self, class_id):
+        """Entries of the class with the model inputs their readings were made on (a query to narrow down)."""
+        return (
             select(
                 class_entries.c.id,
                 class_entries.c.sample_id,
@@ -221,15 +227,41 @@ class ClassStore:
             )
             .join(samples, samples.c.id == class_entries.c.sample_id)
             .where(class_entries.c.class_id == class_id)
-            .order_by(class_entries.c.id)
         )
+
+    def entries(self, class_id):
+        """Every entry on the class's wall, oldest first (to score models on the class's drawings)."""
         with self._transaction() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(self._entry_query(class_id).order_by(class_entries.c.id)).all()
         return [_entry(row) for row in rows]
 
-    def summary(self, class_id):
-        """The wall's figures, computed from the class's entries."""
-        return summarise(self.entries(class_id))
+    def summary(self, class_id, latest=LATEST_TILES, mistakes=MISTAKES_LISTED):
+        """The wall's figures: counts aggregated by the database, and only the drawings the wall shows.
+
+        A wall refreshes every two seconds while a class draws: it reads the confusion matrix, the
+        number of students, the `latest` drawings and the `mistakes` the model was surest of, never
+        every drawing of the class.
+        """
+        by_reading = (
+            select(class_entries.c.true_label, class_entries.c.predicted_label, func.count())
+            .where(class_entries.c.class_id == class_id)
+            .group_by(class_entries.c.true_label, class_entries.c.predicted_label)
+        )
+        students = select(func.count(func.distinct(class_entries.c.student))).where(
+            class_entries.c.class_id == class_id
+        )
+        wrong = or_(
+            class_entries.c.predicted_label.is_(None), class_entries.c.predicted_label != class_entries.c.true_label
+        )
+        surest_first = class_entries.c.confidence.desc().nulls_last()
+        with self._transaction() as connection:
+            readings = connection.execute(by_reading).all()
+            student_count = connection.execute(students).scalar_one()
+            newest = connection.execute(self._entry_query(class_id).order_by(class_entries.c.id.desc()).limit(latest))
+            newest = [_entry(row) for row in newest]
+            missed = connection.execute(self._entry_query(class_id).where(wrong).order_by(surest_first).limit(mistakes))
+            missed = [_entry(row) for row in missed]
+        return summarise(readings, student_count, newest, missed)
 
     def drawing_png(self, class_id, sample_id):
         """The drawing of one of this class's entries; ClassError when the sample is not on this class's wall."""
@@ -267,21 +299,17 @@ def _entry(row):
     )
 
 
-def summarise(entries):
-    """Score, per-digit accuracy, confusion matrix, the latest tiles (newest first) and the mistakes (surest first)."""
+def summarise(readings, students, latest, mistakes):
+    """A Summary from `(true, predicted, count)` rows, the number of students and the entries to show."""
     confusion = np.zeros((10, 10), dtype=int)
-    for entry in entries:
-        if entry.predicted_label is not None:
-            confusion[entry.true_label, entry.predicted_label] += 1
+    unread = 0
+    for true_label, predicted_label, count in readings:
+        if predicted_label is None:
+            unread += count
+        else:
+            confusion[true_label, predicted_label] += count
     drawn = confusion.sum(axis=1)
     per_digit = {digit: (float(confusion[digit, digit] / drawn[digit]) if drawn[digit] else None) for digit in DIGITS}
-    mistakes = sorted((e for e in entries if not e.right), key=lambda e: -(e.confidence or 0.0))
-    return Summary(
-        right=int(np.trace(confusion)),
-        total=len(entries),
-        per_digit=per_digit,
-        confusion=confusion,
-        latest=list(reversed(entries[-LATEST_TILES:])),
-        mistakes=mistakes,
-        students=len({entry.student for entry in entries}),
-    )
+    right = int(np.trace(confusion))
+    total = int(confusion.sum()) + unread
+    return Summary(right, total, per_digit, confusion, latest, mistakes, total - right, students)

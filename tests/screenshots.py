@@ -100,6 +100,8 @@ def class_wall(browser, url):
     teacher.get_by_text(f"{len(WALL_DRAWINGS) - 1} / {len(WALL_DRAWINGS)}").wait_for(timeout=30_000)
     button(teacher, "Explain").click()
     teacher.get_by_text("How it sees").wait_for(timeout=30_000)
+    button(teacher, "Score every model on our drawings").click()
+    teacher.get_by_text("Scored on the").wait_for(timeout=60_000)
     teacher.mouse.move(5, 5)
     save_full_page(teacher, OUT_DIR / "class.png")
     teacher.close()

@@ -4,10 +4,20 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from digitlab.feedback import FEEDBACK_DB_ENV
 from digitlab.store import MODEL_DIR_ENV
-from tests.browser import button, confirm_reading, join_class, open_page, served_app, start_class, wait_for_rerun
+from tests.browser import (
+    button,
+    clear_canvas,
+    confirm_reading,
+    join_class,
+    open_page,
+    served_app,
+    start_class,
+    wait_for_rerun,
+)
 from tests.conftest import copy_shipped_models
 
 pytestmark = pytest.mark.browser
@@ -45,14 +55,25 @@ def test_three_students_draw_and_the_wall_shows_their_drawings_score_and_mistake
 
     teacher.get_by_text("2 / 3").wait_for(timeout=WALL_SECONDS * 1000)
     assert time.monotonic() - done <= WALL_SECONDS + 1
-    assert teacher.get_by_text("✓ 7 · Ana").is_visible()
-    assert teacher.get_by_text("✓ 1 · Ben").is_visible()
-    assert teacher.get_by_text("✗ 9 read 4 · <i>Cy</i>").first.is_visible(), "names are shown as typed, not as HTML"
-    assert teacher.get_by_text("The model's mistakes (1)").is_visible()
+    expect(teacher.get_by_text("✓ 7 · Ana")).to_be_visible()
+    expect(teacher.get_by_text("✓ 1 · Ben")).to_be_visible()
+    expect(teacher.get_by_text("✗ 9 read 4 · <i>Cy</i>").first).to_be_visible()  # Shown as typed, not as HTML.
+    expect(teacher.get_by_text("The model's mistakes (1)")).to_be_visible()
 
     button(teacher, "Explain").click()
     teacher.get_by_text("Why the model read this 9 as 4").wait_for(timeout=30_000)
     teacher.get_by_text("How it sees").wait_for(timeout=30_000)
+
+    button(teacher, "Score every model on our drawings").click()
+    wait_for_rerun(teacher, teacher.get_by_text("Scored on the 3 drawings"))
+    teacher.get_by_role("radiogroup", name="Model for everyone").get_by_role("radio", name="mlp-small").click()
+    wait_for_rerun(teacher, button(teacher, "Switch every student to it").and_(teacher.locator(":enabled")))
+    button(teacher, "Switch every student to it").click()
+    teacher.get_by_text("Every student reads with mlp-small").wait_for(timeout=30_000)
+    time.sleep(WALL_SECONDS / 2)  # A student's page looks for the class's model at most every 2 s.
+    clear_canvas(ana)
+    ana.get_by_text("Your teacher switched everyone to mlp-small").wait_for(timeout=30_000)
+    expect(ana.get_by_test_id("stSidebar").get_by_role("combobox").first).to_have_value(re.compile("^mlp-small"))
     for page in (ana, ben, cy):
         page.close()
     teacher.close()

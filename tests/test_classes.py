@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import update
 
-from digitlab.classes import ClassError, ClassStore, clean_code, summarise
+from digitlab.classes import ClassError, ClassStore, clean_code
 from digitlab.database import classes
 from digitlab.feedback import FeedbackStore
 from tests.conftest import run_script
@@ -162,9 +162,20 @@ def test_the_revision_changes_with_every_entry(store):
     assert before != after and store.revision(info.id) != after
 
 
-def test_an_empty_summary():
-    summary = summarise([])
-    assert (summary.right, summary.total, summary.mistakes, summary.latest) == (0, 0, [], [])
+def test_an_empty_summary(store):
+    info, _ = store.start_class()
+    summary = store.summary(info.id)
+    assert (summary.right, summary.total, summary.wrong, summary.mistakes, summary.latest) == (0, 0, 0, [], [])
+
+
+def test_the_summary_reads_only_what_the_wall_shows(store):
+    info, _ = store.start_class()
+    for n in range(8):
+        confirm(store, info.code, f"S{n % 3}", n % 10, (n + n % 2) % 10, confidence=n / 10, key=n)
+    summary = store.summary(info.id, latest=3, mistakes=2)
+    assert (summary.total, summary.right, summary.wrong, summary.students) == (8, 4, 4, 3)
+    assert [e.true_label for e in summary.latest] == [7, 6, 5]
+    assert [e.true_label for e in summary.mistakes] == [7, 5]  # Surest first: confidence 0.7, then 0.5.
 
 
 def test_copy_store_moves_drawings_and_classes_from_sqlite_into_postgresql(tmp_path, postgres):

@@ -34,6 +34,8 @@ PUBLIC_URL_ENV = "DIGITLAB_PUBLIC_URL"
 TEACHER_PARAMETER = "teacher"
 NEW_TOKEN_KEY = "class_new_teacher_token"
 OPENED_MISTAKE_KEY = "class_opened_mistake"
+SCORED_REVISION_KEY = "class_scored_revision"
+CHOSEN_MODEL_KEY = "class_model_for_everyone"
 WALL_REFRESH_SECONDS = 2
 TILES_PER_ROW = 10
 MISTAKES_SHOWN = 6
@@ -186,9 +188,9 @@ def open_mistake(sample_id):
     st.session_state[OPENED_MISTAKE_KEY] = sample_id
 
 
-def mistakes_section(mistakes, hide_names):
+def mistakes_section(mistakes, wrong, hide_names):
     """The drawings the model read wrong, surest first; each opens large below with how the model saw it."""
-    st.subheader(f"The model's mistakes ({len(mistakes)})")
+    st.subheader(f"The model's mistakes ({wrong})")
     if not mistakes:
         st.caption("None yet.")
         return
@@ -247,25 +249,55 @@ def zoo_scores(url, class_id, revision, model_paths):
     return pd.DataFrame(rows, columns=["model", "read right", "file"]).sort_values("read right", ascending=False)
 
 
-def best_model_section(info, token, revision):
-    """ "Which model reads us best?": every model scored on the class's drawings, and one switch for everyone."""
+def switch_class(token):
+    """Switch every student of the class to the model chosen in the menu."""
+    open_class_store().switch_model(token, st.session_state[CHOSEN_MODEL_KEY])
+
+
+def score_models_now(class_id):
+    """Note the class's drawings as they are now (their revision), for the models to be scored on."""
+    st.session_state[SCORED_REVISION_KEY] = open_class_store().revision(class_id)
+
+
+def best_model_section(info, token):
+    """ "Which model reads us best?": every model scored on the class's drawings, and one switch for everyone.
+
+    Scoring reads every drawing of the class with every model, so it runs when the teacher asks,
+    on the drawings there are then; it sits outside the self-refreshing wall, so that its menu
+    stays open while the wall refreshes.
+    """
     st.subheader("Which model reads us best?")
-    scores = zoo_scores(database_url(), info.id, revision, tuple(resources.model_paths()))
+    st.button(
+        "Score every model on our drawings",
+        on_click=score_models_now,
+        args=(info.id,),
+        icon=":material/leaderboard:",
+    )
+    scored = st.session_state.get(SCORED_REVISION_KEY)
+    if scored is None or not scored[0]:
+        return
+    scores = zoo_scores(database_url(), info.id, scored, tuple(resources.model_paths()))
+    st.caption(f"Scored on the {scored[0]} drawings there were when you asked; press again to include new ones.")
     st.dataframe(
         scores[["model", "read right"]],
         column_config={"read right": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
         hide_index=True,
     )
-    choice_column, button_column = st.columns([2, 1], vertical_alignment="bottom")
-    chosen = choice_column.selectbox("Model for everyone", scores["file"], format_func=lambda name: Path(name).stem)
-    if button_column.button("Switch every student to it", icon=":material/swap_horiz:"):
-        open_class_store().switch_model(token, chosen)
-        st.toast(f"Every student now reads with {Path(chosen).stem}.")
+    st.pills("Model for everyone", list(scores["file"]), format_func=lambda name: Path(name).stem, key=CHOSEN_MODEL_KEY)
+    st.button(
+        "Switch every student to it",
+        icon=":material/swap_horiz:",
+        on_click=switch_class,
+        args=(token,),
+        disabled=not st.session_state.get(CHOSEN_MODEL_KEY),
+    )
+    if info.model:
+        st.success(f"Every student reads with **{Path(info.model).stem}** from their next stroke.")
 
 
 @st.fragment(run_every=WALL_REFRESH_SECONDS)
 def wall(info, token):
-    """The live wall: score, per-digit accuracy, confusion matrix, latest drawings, mistakes and the zoo's scores."""
+    """The live wall: score, per-digit accuracy, confusion matrix, latest drawings and the model's mistakes."""
     store = open_class_store()
     revision = store.revision(info.id)
     summary = cached_summary(database_url(), info.id, revision)
@@ -284,9 +316,8 @@ def wall(info, token):
     matrix_column.altair_chart(small_counts_heatmap(summary.confusion, height=300), width="stretch")
     st.subheader("Latest drawings")
     mosaic(summary.latest, info.hide_names)
-    mistakes_section(summary.mistakes, info.hide_names)
+    mistakes_section(summary.mistakes, summary.wrong, info.hide_names)
     mistake_explained(info.id, summary.mistakes)
-    best_model_section(info, token, revision)
 
 
 def render():
@@ -311,3 +342,4 @@ def render():
         join_panel(info)
     controls(info, token)
     wall(info, token)
+    best_model_section(info, token)
