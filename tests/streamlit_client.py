@@ -10,6 +10,13 @@ of every new instance of the canvas component (after each Clear, since Clear giv
 would hold for them from the deltas, and draws by sending canvas values recorded from Chromium
 (bench/strokes.json, written by bench/record_strokes.py). `open_class` and `run_lesson` put many
 sessions on one server, each drawing a digit about every ten seconds, then pressing Clear.
+
+A form is sent as Chromium sends it (checked with Playwright's `framesent`): typing into its text inputs
+sends nothing, and opening the expander around it neither; its submit button sends one `rerun_script`
+with every widget's value, the typed texts in place of the empty ones the inputs reported when they were
+shown, and the submit button's trigger. `join_class` joins every session to a class of the app that way
+(the Draw page's "Join a class" form), and `run_lesson(..., confirm=True)` has each student press Right
+under a reading that is right, which saves it to the class's wall.
 """
 
 import asyncio
@@ -31,6 +38,11 @@ STROKES = ROOT / "bench" / "strokes.json"
 CANVAS_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
 PREDICTION_LABEL = "Prediction"
 CLEAR_LABEL = "Clear"
+RIGHT_LABEL = "Right"
+# The Draw page's "Join a class" form: its two text inputs and its submit button.
+JOIN_CODE_LABEL = "Class code"
+JOIN_NAME_LABEL = "Your first name or a nickname"
+JOIN_LABEL = "Join"
 # What Chromium asks for, so that the server compresses what it would compress for a browser.
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 # The requests a browser makes when it opens the page, just before it opens the websocket.
@@ -67,11 +79,18 @@ def value_on_mount(element_type, element):
 
 @dataclass
 class Run:
-    """One script run as the session saw it: when it was asked for, and the Prediction it showed, if any."""
+    """One script run as the session saw it: when it was asked for, the Prediction it showed, if any, its widgets.
+
+    `widgets` holds the value the browser holds for each widget shown, by id; `widget_ids` the widgets' ids
+    by label, and `alerts` the texts of the info, success, warning and error boxes shown.
+    """
 
     sent_at: float
     prediction: str | None = None
     prediction_at: float | None = None
+    widgets: dict = field(default_factory=dict)
+    widget_ids: dict = field(default_factory=dict)
+    alerts: list = field(default_factory=list)
 
     @property
     def prediction_ms(self):
@@ -148,10 +167,10 @@ class Session:
     def __init__(self, url):
         self.url = url.rstrip("/")
         self.canvas_id = None
-        self.clear_id = None
         self._websocket = None
         self._fetches = None
         self._widgets = {}  # The widgets of the last run by id, each with the value the browser holds for it.
+        self._widget_ids = {}  # The ids of the last run's widgets by label.
         self._page_script_hash = ""
         self._context = ContextInfo(
             timezone="UTC",
@@ -179,9 +198,30 @@ class Session:
         self._widgets[self.canvas_id] = WidgetState(id=self.canvas_id, json_value=canvas_value)
         return await self._rerun()
 
+    async def press(self, label):
+        """Press the button labelled `label` in the last run; returns the Run it caused."""
+        return await self._rerun(WidgetState(id=self._widget_ids[label], trigger_value=True))
+
     async def clear(self):
         """Press Clear; returns the Run it caused."""
-        return await self._rerun(WidgetState(id=self.clear_id, trigger_value=True))
+        return await self.press(CLEAR_LABEL)
+
+    async def submit(self, texts, submit_label):
+        """Type `texts` (label → text) into a form's text inputs, then press its submit button; returns the Run.
+
+        Typing sends nothing: the texts go with the submit, each in place of its input's value so far.
+        """
+        for label, text in texts.items():
+            widget_id = self._widget_ids[label]
+            self._widgets[widget_id] = WidgetState(id=widget_id, string_value=text)
+        return await self.press(submit_label)
+
+    async def join(self, code, name):
+        """Join the app's class `code` as `name` with the "Join a class" form; RuntimeError when the app refuses."""
+        run = await self.submit({JOIN_CODE_LABEL: code, JOIN_NAME_LABEL: name}, JOIN_LABEL)
+        if JOIN_LABEL in run.widget_ids:
+            raise RuntimeError(f"{name} could not join class {code}: {' '.join(run.alerts) or 'the form stayed'}")
+        return run
 
     async def settle(self):
         """Wait until the tab has fetched everything the runs so far referenced."""
@@ -214,39 +254,40 @@ class Session:
 
     async def _read_run(self, run):
         """Read the server's messages until the run has finished (not merely stopped for a newer one)."""
-        shown = {}
         async for frame in self._websocket:
             message = ForwardMsg.FromString(frame)
             kind = message.WhichOneof("type")
             if kind == "new_session":
-                shown = {}
+                run.widgets, run.widget_ids, run.alerts = {}, {}, []
                 self._page_script_hash = message.new_session.page_script_hash
             elif kind == "navigation":
                 self._page_script_hash = message.navigation.page_script_hash
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                self._read_element(message.delta.new_element, run, shown)
+                self._read_element(message.delta.new_element, run)
             elif kind == "script_finished" and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                self._widgets = shown
+                self._widgets, self._widget_ids = run.widgets, run.widget_ids
                 return
         raise ConnectionError("the server closed the websocket during a run")
 
-    def _read_element(self, element, run, shown):
-        """Note what one new element means to the tab: a prediction, a widget, something to fetch."""
+    def _read_element(self, element, run):
+        """Note what one new element means to the tab: a prediction, an alert, a widget, something to fetch."""
         element_type = element.WhichOneof("type")
         body = getattr(element, element_type)
         if element_type == "metric" and body.label == PREDICTION_LABEL:
             run.prediction, run.prediction_at = body.body, time.perf_counter()
+        elif element_type == "alert":
+            run.alerts.append(body.body)
         elif element_type == "imgs":
             for image in body.imgs:
                 self._fetches.fetch(urlsplit(urljoin(f"{self.url}/", image.url)).path)
         elif element_type == "bidi_component" and body.component_name == CANVAS_COMPONENT:
             self._note_canvas(body)
-        elif element_type == "button" and body.label == CLEAR_LABEL:
-            self.clear_id = body.id
         if "id" in body.DESCRIPTOR.fields_by_name:
             value = self._widgets[body.id] if body.id in self._widgets else value_on_mount(element_type, body)
             if value is not None:
-                shown[body.id] = value
+                run.widgets[body.id] = value
+            if "label" in body.DESCRIPTOR.fields_by_name:
+                run.widget_ids[body.label] = body.id
 
     def _note_canvas(self, canvas):
         """A new canvas instance makes the browser fetch its stylesheet; the first one in the tab its script too."""
@@ -267,6 +308,7 @@ class Lesson:
     sent: int = 0
     answered: int = 0
     right: int = 0
+    confirmed: int = 0  # Readings confirmed with Right (in a lesson run with confirm=True).
     latencies_ms: list = field(default_factory=list)
     failed_fetches: list = field(default_factory=list)
 
@@ -278,20 +320,28 @@ async def open_class(url, students):
     return sessions
 
 
+async def join_class(sessions, code):
+    """Join every session to the app's class `code` with the Draw page's form, as "Student 1", "Student 2", …"""
+    await asyncio.gather(*(session.join(code, f"Student {number}") for number, session in enumerate(sessions, 1)))
+
+
 async def close_class(sessions):
     """Close every session once it has fetched what its runs showed."""
     await asyncio.gather(*(session.settle() for session in sessions))
     await asyncio.gather(*(session.close() for session in sessions))
 
 
-async def run_lesson(sessions, strokes, seconds, seed=0):
-    """Each session draws a recorded digit about every PERIOD_SECONDS for `seconds`, from a random moment on."""
+async def run_lesson(sessions, strokes, seconds, seed=0, confirm=False):
+    """Each session draws a recorded digit about every PERIOD_SECONDS for `seconds`, from a random moment on.
+
+    With `confirm`, each student presses Right under a reading that is right before pressing Clear.
+    """
     lesson = Lesson(students=len(sessions))
     rng = random.Random(seed)
     start = asyncio.get_running_loop().time()
     await asyncio.gather(
         *(
-            student(session, strokes, lesson, start + rng.uniform(0, PERIOD_SECONDS), start + seconds, rng)
+            student(session, strokes, lesson, start + rng.uniform(0, PERIOD_SECONDS), start + seconds, rng, confirm)
             for session in sessions
         )
     )
@@ -300,20 +350,31 @@ async def run_lesson(sessions, strokes, seconds, seed=0):
     return lesson
 
 
-async def student(session, strokes, lesson, first, end, rng):
+async def in_time(request):
+    """The Run `request` (a Session coroutine) returns, or None when it takes over ANSWER_TIMEOUT_SECONDS."""
+    try:
+        return await asyncio.wait_for(request, ANSWER_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return None
+
+
+async def student(session, strokes, lesson, first, end, rng, confirm=False):
     """Draw a digit at `first` and every PERIOD_SECONDS after it until `end`, each read, looked at and cleared.
 
+    With `confirm`, a reading that is right is confirmed with Right (one more run) before Clear, and the
+    digit confirmed last is not drawn next: the app takes the same pixels again for a drawing already saved,
+    and shows no Right button under it.
     A student whose drawing is not answered within ANSWER_TIMEOUT_SECONDS gives up for the rest of the lesson.
     """
     loop = asyncio.get_running_loop()
     moment = first
+    confirmed = None
     while moment < end:
         await asyncio.sleep(moment - loop.time())
-        label, canvas_value = rng.choice(strokes)
+        label, canvas_value = rng.choice([stroke for stroke in strokes if stroke[1] != confirmed])
         lesson.sent += 1
-        try:
-            run = await asyncio.wait_for(session.draw(canvas_value), ANSWER_TIMEOUT_SECONDS)
-        except TimeoutError:
+        run = await in_time(session.draw(canvas_value))
+        if run is None:
             return
         if run.prediction is not None:
             lesson.answered += 1
@@ -321,9 +382,13 @@ async def student(session, strokes, lesson, first, end, rng):
             lesson.latencies_ms.append(run.prediction_ms)
         await asyncio.sleep(LOOK_SECONDS)
         await session.settle()  # The student looks at the pictures too, once they are there.
-        try:
-            await asyncio.wait_for(session.clear(), ANSWER_TIMEOUT_SECONDS)
-        except TimeoutError:
+        if confirm and run.prediction == label:
+            if await in_time(session.press(RIGHT_LABEL)) is None:
+                return
+            lesson.confirmed += 1
+            confirmed = canvas_value
+            await session.settle()
+        if await in_time(session.clear()) is None:
             return
         # A student whose answer came late draws the next digit at once.
         moment = max(moment + PERIOD_SECONDS, loop.time())
