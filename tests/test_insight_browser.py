@@ -88,7 +88,7 @@ def test_after_drawing_the_page_shows_how_the_model_sees(browser, app_url, model
 
     saliency = image_with_caption(page, f"Red pixels pushed the answer towards {digit}")
     assert saliency.is_visible()
-    assert hot_share(pixels_of(saliency)) > 0.02
+    assert hot_share(pixels_of(saliency)) > 0.01  # Painted (the model view has none); how much depends on the model.
     assert hot_share(pixels_of(steps[-1])) == 0.0
 
     if filters is None:

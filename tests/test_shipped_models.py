@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digitlab.data import load_usps, usps_as_scan
+from digitlab.data import drawn_test_set, load_usps, usps_as_scan
 from digitlab.evaluation import evaluate
 from digitlab.inference import load_classifier
 from digitlab.preprocess import to_mnist
@@ -61,4 +61,18 @@ def usps_accuracy(name, usps_test):
 def test_cnn_reads_98_percent_of_usps_test_digits_and_more_than_the_seeds(usps_test):
     readings = {name: usps_accuracy(name, usps_test) for name in SHIPPED}
     assert readings["cnn"] >= 0.98
+    assert readings["cnn"] == max(readings.values()), readings
+
+
+@pytest.mark.slow
+def test_cnn_reads_the_drawn_digits_as_its_card_says_and_more_than_the_seeds(writers_folder):
+    inputs, labels, _ = drawn_test_set(writers_folder)
+    readings = {
+        name: float(
+            np.mean(load_classifier(MODEL_DIR / f"{name}.keras").probabilities(inputs / 255.0).argmax(1) == labels)
+        )
+        for name in SHIPPED
+    }
+    assert readings["cnn"] == pytest.approx(load_card(MODEL_DIR / "cnn.keras")["drawn_test_accuracy"], abs=0.001)
+    assert readings["cnn"] >= 0.985  # The goal is 99 %; the shipped run of issue #16 reads 98.65 %.
     assert readings["cnn"] == max(readings.values()), readings
