@@ -94,7 +94,7 @@ def png_of_a_one():
 
 def test_uploads_are_read_and_broken_files_reported(browser, app_url):
     page = open_page(browser, app_url, ready_text="Draw a digit (0–9)")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.get_by_test_id("stMain").get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         [
             {"name": "one.png", "mimeType": "image/png", "buffer": png_of_a_one()},
             {"name": "truncated.png", "mimeType": "image/png", "buffer": png_of_a_one()[:100]},

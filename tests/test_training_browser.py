@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 
 PROGRESS = '[data-testid="stProgress"]'
 CHART = '[data-testid="stVegaLiteChart"]'
-MODEL_MENU = '[data-testid="stSidebar"] [data-testid="stSelectbox"]'
+# The sidebar's first select box: the model (Compare with comes next).
+MODEL_MENU = '[data-testid="stSidebar"] [data-testid="stSelectbox"] >> nth=0'
 JOB_TIMEOUT = 240_000
 
 
