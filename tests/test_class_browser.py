@@ -74,6 +74,9 @@ def test_three_students_draw_and_the_wall_shows_their_drawings_score_and_mistake
     clear_canvas(ana)
     ana.get_by_text("Your teacher switched everyone to mlp-small").wait_for(timeout=30_000)
     expect(ana.get_by_test_id("stSidebar").get_by_role("combobox").first).to_have_value(re.compile("^mlp-small"))
+    late = join(browser, served, "Dee", code=code)  # Joins after the switch: reads with mlp-small too.
+    expect(late.get_by_test_id("stSidebar").get_by_role("combobox").first).to_have_value(re.compile("^mlp-small"))
+    late.close()
     for page in (ana, ben, cy):
         page.close()
     teacher.close()

@@ -38,7 +38,7 @@ def join():
         return
     st.session_state[CLASS_CODE_KEY] = info.code
     st.session_state[USER_KEY] = name
-    st.session_state[APPLIED_MODEL_KEY] = info.model_changed
+    st.session_state[APPLIED_MODEL_KEY] = None  # A model the teacher picked before this student joined applies too.
     st.session_state[JOIN_ERROR_KEY] = None
     st.query_params.pop(JOIN_PARAMETER, None)
 
