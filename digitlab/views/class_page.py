@@ -237,15 +237,11 @@ def zoo_scores(url, class_id, revision, model_paths):
     entries = class_store(url).entries(class_id)
     inputs = np.stack([entry.model_input for entry in entries])
     labels = np.array([entry.true_label for entry in entries])
-    rows = []
-    for path in model_paths:
-        try:
-            predicted = resources.classifier(path, resources.file_version(path)).probabilities(inputs).argmax(axis=1)
-        except (ModelError, OSError):
-            continue  # A model that cannot be loaded is explained on the Model page; the wall leaves it out.
-        rows.append(
-            {"model": Path(path).stem, "read right": float(np.mean(predicted == labels)), "file": Path(path).name}
-        )
+    rows = [
+        {"model": Path(path).stem, "read right": float(np.mean(predicted == labels)), "file": Path(path).name}
+        for path, predicted in resources.every_model_reads(inputs, model_paths)
+        if predicted is not None  # A model that cannot be loaded is explained on the Model page; the wall omits it.
+    ]
     return pd.DataFrame(rows, columns=["model", "read right", "file"]).sort_values("read right", ascending=False)
 
 

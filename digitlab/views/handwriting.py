@@ -10,7 +10,6 @@ import streamlit as st
 from digitlab.cards import name_part
 from digitlab.evaluation import confusion_matrix
 from digitlab.feedback import FeedbackError
-from digitlab.store import ModelError
 from digitlab.views import resources
 from digitlab.views.charts import small_counts_heatmap
 from digitlab.views.feedback import open_store
@@ -63,17 +62,8 @@ def counts_section(samples):
 
 
 def model_readings(samples):
-    """For every model in the model folder: its name, card, and predictions on the samples (None if unusable)."""
-    inputs = np.stack([sample.model_input for sample in samples])
-    readings = []
-    for path in resources.model_paths():
-        try:
-            classifier = resources.classifier(path, resources.file_version(path))
-        except (ModelError, OSError):
-            readings.append((path, None))
-            continue
-        readings.append((path, np.argmax(classifier.probabilities(inputs), axis=1)))
-    return readings
+    """For every model in the model folder: its path and predictions on the samples (None if unusable)."""
+    return resources.every_model_reads(np.stack([sample.model_input for sample in samples]))
 
 
 def accuracy_table(samples, readings):

@@ -84,3 +84,15 @@ def split_probabilities(path, version, split):
     """The model's (N, 10) probabilities for a whole MNIST split, computed once per model and split."""
     images, _ = mnist()[split]
     return classifier(path, version).probabilities(images.astype(np.float32) / 255.0)
+
+
+def every_model_reads(inputs, paths=None):
+    """`(path, predicted digits)` for each model (default: the model folder's) on 28×28 inputs; None if unusable."""
+    readings = []
+    for path in model_paths() if paths is None else paths:
+        try:
+            predicted = classifier(path, file_version(path)).probabilities(inputs).argmax(axis=1)
+        except (store.ModelError, OSError):
+            predicted = None
+        readings.append((path, predicted))
+    return readings
