@@ -40,6 +40,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "epochs": run.epochs,
             "batch_size": run.batch_size,
             "augment": recipe.augment,
+            "pen_width": recipe.pen_width,
             "validation": recipe.validation,
             "notes": recipe.notes,
         },

@@ -191,18 +191,34 @@ def bitmaps_in_mnist_form(ink):
     return np.stack([_mnist_bytes(usps_as_scan(digit)) for digit in ink])
 
 
-def training_set(train, with_usps, limit=None, usps_folder=None, writers=None):
+def usps_training_digits(folder=None, held_out=0):
+    """USPS's training digits in MNIST form, without the last `held_out` ones (left for validation)."""
+    ink, labels = load_usps(usps_train_file(folder))
+    kept = len(labels) - held_out
+    if kept < 1:
+        raise DatasetError(f"cannot hold out {held_out} of USPS's {len(labels)} training digits; hold out fewer.")
+    return bitmaps_in_mnist_form(ink[:kept]), labels[:kept]
+
+
+def usps_validation_digits(folder, held_out):
+    """The last `held_out` of USPS's training digits in MNIST form, which `training_set(usps_held_out=…)` leaves out."""
+    ink, labels = load_usps(usps_train_file(folder))
+    return bitmaps_in_mnist_form(ink[len(labels) - held_out :]), labels[len(labels) - held_out :]
+
+
+def training_set(train, with_usps, limit=None, usps_folder=None, writers=None, usps_held_out=0):
     """The digits a recipe trains on: MNIST's `train`, then USPS's and the other writers' if asked, cut to `limit`.
 
-    `writers` is a `WriterDigits` or None. Returns `(x, y)` and a list of `{"source", "digits",
+    `writers` is a `WriterDigits` or None; `usps_held_out` leaves USPS's last training digits out
+    (a screening run's validation). Returns `(x, y)` and a list of `{"source", "digits",
     "sha256"}` (of the images) saying what went in. USPS and the writers are left unread when
     `limit` keeps MNIST digits only.
     """
     parts = [("MNIST train", *train)]
     beyond_mnist = limit is None or limit > len(train[0])
     if with_usps and beyond_mnist:
-        ink, labels = load_usps(usps_train_file(usps_folder))
-        parts.append(("USPS train", bitmaps_in_mnist_form(ink), labels))
+        source = f"USPS train (the last {usps_held_out} held out)" if usps_held_out else "USPS train"
+        parts.append((source, *usps_training_digits(usps_folder, usps_held_out)))
     if writers is not None and beyond_mnist:
         parts.extend(writer_parts(writers))
     left = sum(len(images) for _, images, _ in parts) if limit is None else limit

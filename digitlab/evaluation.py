@@ -63,6 +63,13 @@ def usps_test_accuracy(model, usps_folder=None):
     return accuracy(model, bitmaps_in_mnist_form(ink), labels)
 
 
+def usps_validation_accuracy(model, usps_folder, held_out):
+    """Accuracy on the last `held_out` of USPS's training digits, left out of a screening run's training."""
+    from digitlab.data import usps_validation_digits
+
+    return accuracy(model, *usps_validation_digits(usps_folder, held_out))
+
+
 def drawn_accuracy(model, writers_folder, writers):
     """Accuracy on the drawn digits of UJI's `writers` (the test of drawn digits for W41–W60)."""
     from digitlab.data import drawn_test_set

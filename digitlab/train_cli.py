@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import signal
 import sys
@@ -82,6 +83,16 @@ def parse_args(argv):
     parser.add_argument(
         "--distort", action="store_true", help="redraw each UJI copy by a randomly distorted hand (a lever, off)"
     )
+    parser.add_argument(
+        "--usps-holdout",
+        type=positive_int,
+        help="leave USPS's last N training digits out and measure them as validation (screening runs)",
+    )
+    parser.add_argument(
+        "--pen-width",
+        type=float,
+        help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker or thinner",
+    )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
@@ -124,19 +135,21 @@ def train_one(recipe, training, test, args, hashes, stopper):
     )
 
 
-OTHER_FIGURES = ["usps_test_accuracy", "drawn_test_accuracy", "drawn_validation_accuracy"]
+OTHER_FIGURES = ["usps_test_accuracy", "drawn_test_accuracy", "usps_validation_accuracy", "drawn_validation_accuracy"]
 
 
 def other_writers_figures(model, args):
-    """Accuracy on USPS's test digits, on the drawn digits of W41–W60 and on the validation writers left out.
+    """Accuracy on USPS's test digits, on the drawn digits of W41–W60 and on the validation digits left out.
 
     Each figure only reports; a figure whose data is not on this machine is None.
     """
-    from digitlab.evaluation import drawn_accuracy, usps_test_accuracy
+    from digitlab.evaluation import drawn_accuracy, usps_test_accuracy, usps_validation_accuracy
 
     figures = dict.fromkeys(OTHER_FIGURES)
     with contextlib.suppress(DatasetError):
         figures["usps_test_accuracy"] = usps_test_accuracy(model, args.usps)
+        if args.usps_holdout:
+            figures["usps_validation_accuracy"] = usps_validation_accuracy(model, args.usps, args.usps_holdout)
     with contextlib.suppress(DatasetError):
         figures["drawn_test_accuracy"] = drawn_accuracy(model, args.writers, UJI_TEST_WRITERS)
         left_out = [w for w in UJI_TRAINING_WRITERS if w not in args.uji_writers]
@@ -144,6 +157,13 @@ def other_writers_figures(model, args):
             figures["drawn_validation_accuracy"] = drawn_accuracy(model, args.writers, left_out)
             figures["drawn_validation_writers"] = f"W{left_out[0]:02d}–W{left_out[-1]:02d}"
     return figures
+
+
+def with_overrides(recipe, args):
+    """`recipe` with the augmentation flags that were given."""
+    if args.pen_width is None:
+        return recipe
+    return dataclasses.replace(recipe, pen_width=args.pen_width)
 
 
 def data_sources(recipe, args):
@@ -172,7 +192,9 @@ def main(argv=None):
     try:
         train, test = load_mnist(args.data)
         training_sets = {
-            sources: training_set(train, sources[0], args.limit, args.usps, writer_digits(sources[1], args))
+            sources: training_set(
+                train, sources[0], args.limit, args.usps, writer_digits(sources[1], args), args.usps_holdout or 0
+            )
             for sources in {data_sources(RECIPES[name], args) for name in names}
         }
     except DatasetError as error:
@@ -187,7 +209,7 @@ def main(argv=None):
         signal.signal(signal.SIGINT, stopper.handle)
         signal.signal(signal.SIGTERM, stopper.handle)
         for current in names:
-            recipe = RECIPES[current]
+            recipe = with_overrides(RECIPES[current], args)
             train_one(recipe, training_sets[data_sources(recipe, args)], test, args, hashes, stopper)
     except KeyboardInterrupt:
         print(f"\nInterrupted: {args.out / current}.keras and its card are unchanged.", file=sys.stderr)

@@ -25,6 +25,7 @@ class Recipe:
     seed_accuracy: float | None
     validation: str = "test"
     augment: bool = False
+    pen_width: float = 0.0
     usps_train: bool = False
     writers_train: bool = False
     notes: list = field(default_factory=list)

@@ -148,6 +148,19 @@ def test_a_limit_keeps_mnist_first_and_reads_usps_only_when_needed(mnist, usps_f
     assert len(x) == 60100 and [s["digits"] for s in sources] == [60000, 100]
 
 
+def test_a_usps_hold_out_leaves_the_last_training_digits_for_validation(mnist, usps_folder, with_usps):
+    (x, y), sources = training_set(mnist[0], True, usps_folder=usps_folder, usps_held_out=1000)
+    assert len(x) == 66291 and sources[1] == {
+        **sources[1],
+        "source": "USPS train (the last 1000 held out)",
+        "digits": 6291,
+    }
+    held_x, held_y = data.usps_validation_digits(usps_folder, 1000)
+    (all_x, all_y), _ = with_usps
+    assert np.array_equal(x, all_x[:66291]) and np.array_equal(held_x, all_x[66291:])
+    assert np.array_equal(held_y, all_y[66291:])
+
+
 def test_mnist_only_recipes_never_read_usps(mnist, tmp_path):
     (x, _), sources = training_set(mnist[0], False, usps_folder=tmp_path / "nowhere")
     assert len(x) == 60000 and len(sources) == 1

@@ -98,6 +98,28 @@ def test_cnn_trains_on_mnist_usps_and_the_writers_and_its_card_says_so(tmp_path,
     assert "USPS's test file is never trained on" in " ".join(card["recipe"]["notes"])
 
 
+def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, writers_folder):
+    small = small_npz(tmp_path / "small.npz")
+    out = tmp_path / "out"
+    process = run_script(
+        "train.py",
+        *["--data", small, "--usps", usps_folder, "--writers", writers_folder, "--uji-renders", "1"],
+        *["--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8", "--epochs", "1", "--out", out],
+    )
+    assert process.returncode == 0, process.stderr
+    card = json.loads((out / "cnn.json").read_text())
+    assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
+    assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
+    assert 0 < card["usps_validation_accuracy"] <= 1 and 0 < card["drawn_validation_accuracy"] <= 1
+    assert card["drawn_validation_writers"] == "W31–W40"
+
+
+def test_holding_out_all_of_usps_is_refused_in_one_line(tmp_path, usps_folder):
+    process = run_script("train.py", "--usps", usps_folder, "--usps-holdout", "7291", "--out", tmp_path)
+    assert process.returncode == 1 and "hold out fewer" in process.stderr
+    assert_no_traceback(process)
+
+
 @pytest.mark.parametrize("writers", ["41-60", "35-45", "0-10", "one"])
 def test_the_held_out_writers_cannot_be_trained_on(writers, tmp_path):
     process = run_script("train.py", "--uji-writers", writers, "--out", tmp_path)

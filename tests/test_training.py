@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from digitlab.tf import keras
-from digitlab.training import RandomAffine, augmentation, scale_pixels
+from digitlab.training import RandomAffine, RandomPenWidth, augmentation, scale_pixels
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +54,24 @@ def test_one_resampling_keeps_strokes_sharper_than_three_keras_layers(digits):
         for name, layer in [("one", augmentation()), ("three", three)]
     }
     assert peak["one"] > 0.99 > peak["three"]
+
+
+def ink_area(images):
+    return (np.asarray(images)[..., 0] > 0.5).sum(axis=(1, 2))
+
+
+def test_pen_width_makes_strokes_thicker_and_thinner_within_its_bounds(digits):
+    changed = RandomPenWidth(0.8, seed=1)(digits)
+    ops = keras.ops
+    thickest = np.asarray(digits + 0.8 * (ops.max_pool(digits, 3, 1, "same") - digits))
+    thinnest = np.asarray(digits + 0.4 * (-ops.max_pool(-digits, 3, 1, "same") - digits))
+    assert np.all(thinnest - 1e-6 <= changed) and np.all(changed <= thickest + 1e-6)
+    growth = ink_area(changed) / ink_area(digits)
+    assert growth.max() > 1.3 and growth.min() < 0.9
+
+
+def test_pen_width_comes_before_the_moves_and_sleeps_at_inference(digits):
+    pipeline = augmentation(pen_width=0.8)
+    assert [layer.name for layer in pipeline.layers] == ["pen_width", "augmentation"]
+    assert np.array_equal(np.asarray(pipeline(digits, training=False)), digits)
+    assert isinstance(augmentation(), RandomAffine)
