@@ -5,9 +5,10 @@ white canvas (black ink, pen 10–22 px, longer side 35–85 % of the canvas, at
 width from the edges, round caps and joins, fixed seed) and read through the app's
 preprocessing. Prints each model's accuracy and a per-digit table, and saves a sheet of each
 model's misses (what the model saw, "TRUE as READ") as bench/results/drawn-misses-NAME.png.
-`--writers 31-40` measures the validation writers instead (used to choose the recipe).
+`--writers 31-40` measures the validation writers instead (used to choose the recipe);
+`--ensemble` adds a row for the average of all the models' probabilities (an ensemble).
 
-    python bench/drawn.py [--models DIR] [--writers FIRST-LAST] [--writers-dir DIR]
+    python bench/drawn.py [--models DIR] [--writers FIRST-LAST] [--writers-dir DIR] [--ensemble]
 """
 
 import argparse
@@ -56,16 +57,24 @@ def main():
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="folder of NAME.keras models (default: model/)")
     parser.add_argument("--writers", type=writer_range, default=UJI_TEST_WRITERS, help="UJI writers (default: 41-60)")
     parser.add_argument("--writers-dir", type=Path, default=SHARED_DATA / "writers")
+    parser.add_argument("--ensemble", action="store_true", help="also read with the models' averaged probabilities")
     args = parser.parse_args()
 
     inputs, labels, _ = drawn_test_set(args.writers_dir, args.writers)
-    table, digits = {}, {}
     suffix = "" if args.writers == UJI_TEST_WRITERS else f"-w{args.writers[0]}-{args.writers[-1]}"
-    for path in list_models(args.models):
-        readings = load_classifier(path).probabilities(inputs.astype(np.float32) / 255.0).argmax(axis=1)
-        table[path.stem] = float(np.mean(readings == labels))
-        digits[path.stem] = per_digit(readings, labels)
-        misses_sheet(inputs, labels, readings).save(RESULTS / f"drawn-misses{suffix}-{path.stem}.png")
+    probabilities = {
+        path.stem: load_classifier(path).probabilities(inputs.astype(np.float32) / 255.0)
+        for path in list_models(args.models)
+    }
+    if args.ensemble and probabilities:
+        probabilities["average of all"] = np.mean(list(probabilities.values()), axis=0)
+    table, digits = {}, {}
+    for name, model_probabilities in probabilities.items():
+        readings = model_probabilities.argmax(axis=1)
+        table[name] = float(np.mean(readings == labels))
+        digits[name] = per_digit(readings, labels)
+        sheet_name = name.replace(" ", "-")
+        misses_sheet(inputs, labels, readings).save(RESULTS / f"drawn-misses{suffix}-{sheet_name}.png")
     writers = f"W{args.writers[0]:02d}–W{args.writers[-1]:02d}"
     print(f"Drawn digits of UJI writers {writers}: {len(labels)} canvases\n")
     print_table(

@@ -331,17 +331,23 @@ def uji_training_digits(folder, writers=UJI_TRAINING_WRITERS):
     return digits
 
 
-def drawn_digits(drawings, ids, renders, seed, distort=False):
+def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0):
     """Each drawing rendered `renders` times onto a canvas and read by `to_mnist`: uint8 (N·renders, 28, 28).
 
     Copy k of the drawing numbered `ids[i]` (its place in the UJI file) is drawn from its own
     random stream (seed, id, k), so it looks the same whichever other drawings are rendered.
+    A share `joined` of the copies is drawn without lifting the pen between strokes (`join_strokes`).
     """
-    from digitlab.synthetic import render_strokes
+    from digitlab.synthetic import join_strokes, render_strokes
+
+    def copy_of(drawing, number, copy):
+        if joined and np.random.default_rng([seed, int(number), copy, 1]).random() < joined:
+            drawing = join_strokes(drawing)
+        return render_strokes(drawing, np.random.default_rng([seed, int(number), copy]), distort=distort)
 
     return np.stack(
         [
-            _mnist_bytes(render_strokes(drawing, np.random.default_rng([seed, int(number), copy]), distort=distort))
+            _mnist_bytes(copy_of(drawing, number, copy))
             for drawing, number in zip(drawings, ids, strict=True)
             for copy in range(renders)
         ]
@@ -369,6 +375,7 @@ class WriterDigits:
     uji_writers: range = UJI_TRAINING_WRITERS
     uji_renders: int = UJI_TRAINING_RENDERS
     distort: bool = False
+    joined: float = 0.0
     seed: int = 1
 
 
@@ -380,7 +387,7 @@ def writer_parts(spec):
     parts = [
         (
             f"UJI pen digits W{first:02d}–W{last:02d} ({spec.uji_renders} renders each)",
-            drawn_digits(drawings, ids, spec.uji_renders, spec.seed, distort=spec.distort),
+            drawn_digits(drawings, ids, spec.uji_renders, spec.seed, distort=spec.distort, joined=spec.joined),
             np.repeat(uji_labels, spec.uji_renders),
         )
     ]

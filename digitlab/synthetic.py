@@ -115,6 +115,11 @@ def draw_strokes(strokes, pen, canvas=CANVAS):
     return page.resize((canvas, canvas), Image.Resampling.BOX)
 
 
+def join_strokes(strokes):
+    """The drawing as one stroke, by a writer who never lifts the pen: each stroke runs on to the next one's start."""
+    return [np.concatenate(strokes)]
+
+
 def distort_strokes(strokes, rng):
     """The same drawing by a slightly different hand: a random slant, turn, aspect and a smooth wobble of the pen."""
     points = np.concatenate(strokes)

@@ -32,6 +32,13 @@ def positive_int(text):
     return value
 
 
+def share(text):
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie within 0-1, got {value}")
+    return value
+
+
 def training_writers(text):
     """'1-30' → range(1, 31), refusing any writer outside UJI's training writers W01–W40."""
     first, _, last = text.partition("-")
@@ -82,6 +89,13 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--distort", action="store_true", help="redraw each UJI copy by a randomly distorted hand (a lever, off)"
+    )
+    parser.add_argument(
+        "--join-strokes",
+        type=share,
+        default=0.0,
+        metavar="SHARE",
+        help="draw this share of the UJI copies without lifting the pen between strokes (a lever, default 0)",
     )
     parser.add_argument(
         "--usps-holdout",
@@ -175,7 +189,9 @@ def writer_digits(with_writers, args):
     """The `WriterDigits` that the flags ask for, or None for a recipe without them."""
     if not with_writers:
         return None
-    return WriterDigits(args.writers, args.uji_writers, args.uji_renders, distort=args.distort)
+    return WriterDigits(
+        args.writers, args.uji_writers, args.uji_renders, distort=args.distort, joined=args.join_strokes
+    )
 
 
 def raise_keyboard_interrupt(signum, frame):

@@ -224,6 +224,17 @@ def test_the_training_set_adds_the_training_writers_and_the_bitmaps(with_writers
     assert longer_side.min() >= 18 and longer_side.max() <= 20
 
 
+def test_a_share_of_the_copies_is_drawn_without_lifting_the_pen(writers_folder):
+    drawings, _, _, ids = data.uji_training_digits(writers_folder, range(1, 6))
+    plain = data.drawn_digits(drawings, ids, 4, seed=1)
+    joined = data.drawn_digits(drawings, ids, 4, seed=1, joined=0.5)
+    changed = (plain != joined).any(axis=(1, 2)).reshape(len(drawings), 4)
+    several_strokes = np.array([len(drawing) > 1 for drawing in drawings])
+    assert not changed[~several_strokes].any()
+    assert 0.3 < changed[several_strokes].mean() < 0.7
+    assert np.array_equal(data.drawn_digits(drawings, ids, 4, seed=1, joined=0.0), plain)
+
+
 def test_the_drawn_test_is_w41_to_w60_five_times_and_repeatable(writers_folder):
     images, labels, writers = data.drawn_test_set(writers_folder)
     assert images.shape == (2000, 28, 28) and np.bincount(labels).tolist() == [200] * 10

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digitlab.synthetic import CANVAS, distort_strokes, draw_strokes, place_drawing, render_strokes
+from digitlab.synthetic import CANVAS, distort_strokes, draw_strokes, join_strokes, place_drawing, render_strokes
 
 # A "7": a bar and a stem in one stroke, and a short crossbar as a second stroke (tablet units, y down).
 SEVEN = [np.array([[0.0, 0.0], [300, 0], [150, 500]]), np.array([[120.0, 250], [260, 250]])]
@@ -59,3 +59,14 @@ def test_distortion_changes_the_drawing_a_little_and_keeps_its_strokes():
     assert [len(s) for s in distorted] == [len(s) for s in SEVEN]
     moved = max(np.abs(d - s).max() for d, s in zip(distorted, SEVEN))
     assert 0 < moved < 0.25 * 500
+
+
+def test_joined_strokes_run_on_from_one_end_to_the_next_start():
+    joined = join_strokes(SEVEN)
+    assert len(joined) == 1 and np.array_equal(joined[0], np.concatenate(SEVEN))
+    plain, pen = place_drawing(SEVEN, np.random.default_rng(5))
+    placed, _ = place_drawing(joined, np.random.default_rng(5))
+    # Halfway from the stem's foot to the crossbar's start lies ink only when the pen stayed down.
+    x, y = np.rint((plain[0][-1] + plain[1][0]) / 2).astype(int)
+    assert np.asarray(draw_strokes(plain, pen))[y, x] == 255
+    assert np.asarray(draw_strokes(placed, pen))[y, x] == 0
