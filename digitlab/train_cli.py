@@ -33,6 +33,7 @@ def positive_int(text):
 
 
 def share(text):
+    """A number within 0–1."""
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must lie within 0-1, got {value}")
@@ -104,8 +105,8 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--pen-width",
-        type=float,
-        help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker or thinner",
+        type=share,
+        help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker (0-1)",
     )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

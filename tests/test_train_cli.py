@@ -57,7 +57,16 @@ def test_the_card_names_its_model_file(quick_run):
 
 @pytest.mark.parametrize(
     "args",
-    [["--arch", "resnet"], ["--epochs", "0"], ["--batch-size", "x"], ["--all", "--arch", "cnn"], ["--bogus"]],
+    [
+        ["--arch", "resnet"],
+        ["--epochs", "0"],
+        ["--batch-size", "x"],
+        ["--all", "--arch", "cnn"],
+        ["--bogus"],
+        ["--join-strokes", "1.5"],
+        ["--pen-width", "-1"],
+        ["--usps-holdout", "0"],
+    ],
 )
 def test_bad_flags_exit_2_with_usage(args):
     process = run_script("train.py", *args)
