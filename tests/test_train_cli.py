@@ -84,16 +84,21 @@ def test_missing_dataset_exits_1_naming_the_file_and_the_fix(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cnn_trains_on_mnist_usps_and_the_writers_and_its_card_says_so(tmp_path, usps_folder, writers_folder):
+def train_small_cnn(tmp_path, usps_folder, writers_folder, *flags):
+    """The card of `cnn` trained for one epoch by train.py on 50 MNIST digits, USPS and the writers, with `flags`."""
     small = small_npz(tmp_path / "small.npz")
     out = tmp_path / "out"
     process = run_script(
         "train.py",
         *["--arch", "cnn", "--data", small, "--usps", usps_folder, "--writers", writers_folder],
-        *["--uji-renders", "2", "--epochs", "1", "--out", out],
+        *["--epochs", "1", "--out", out, *flags],
     )
     assert process.returncode == 0, process.stderr
-    card = json.loads((out / "cnn.json").read_text())
+    return json.loads((out / "cnn.json").read_text())
+
+
+def test_cnn_trains_on_mnist_usps_and_the_writers_and_its_card_says_so(tmp_path, usps_folder, writers_folder):
+    card = train_small_cnn(tmp_path, usps_folder, writers_folder, "--uji-renders", "2")
     assert [(s["source"], s["digits"]) for s in card["training_data"]] == [
         ("MNIST train", 50),
         ("USPS train", 7291),
@@ -108,15 +113,12 @@ def test_cnn_trains_on_mnist_usps_and_the_writers_and_its_card_says_so(tmp_path,
 
 
 def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, writers_folder):
-    small = small_npz(tmp_path / "small.npz")
-    out = tmp_path / "out"
-    process = run_script(
-        "train.py",
-        *["--data", small, "--usps", usps_folder, "--writers", writers_folder, "--uji-renders", "1"],
-        *["--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8", "--epochs", "1", "--out", out],
+    card = train_small_cnn(
+        tmp_path,
+        usps_folder,
+        writers_folder,
+        *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
     )
-    assert process.returncode == 0, process.stderr
-    card = json.loads((out / "cnn.json").read_text())
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
     assert 0 < card["usps_validation_accuracy"] <= 1 and 0 < card["drawn_validation_accuracy"] <= 1
