@@ -331,24 +331,30 @@ def uji_training_digits(folder, writers=UJI_TRAINING_WRITERS):
     return digits
 
 
-def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0):
+def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0, curled=0.0, labels=None):
     """Each drawing rendered `renders` times onto a canvas and read by `to_mnist`: uint8 (N·renders, 28, 28).
 
     Copy k of the drawing numbered `ids[i]` (its place in the UJI file) is drawn from its own
     random stream (seed, id, k), so it looks the same whichever other drawings are rendered.
-    A share `joined` of the copies is drawn without lifting the pen between strokes (`join_strokes`).
+    A share `joined` of the copies is drawn without lifting the pen between strokes (`join_strokes`),
+    and a share `curled` of the copies of 9s (by `labels`) ends in a curled tail (`curl_tail`).
     """
-    from digitlab.synthetic import join_strokes, render_strokes
+    from digitlab.synthetic import curl_tail, join_strokes, render_strokes
 
-    def copy_of(drawing, number, copy):
+    nines = np.zeros(len(drawings), bool) if labels is None else np.asarray(labels) == 9
+
+    def copy_of(drawing, number, copy, nine):
         if joined and np.random.default_rng([seed, int(number), copy, 1]).random() < joined:
             drawing = join_strokes(drawing)
+        curl = np.random.default_rng([seed, int(number), copy, 2])
+        if nine and curled and curl.random() < curled:
+            drawing = curl_tail(drawing, curl)
         return render_strokes(drawing, np.random.default_rng([seed, int(number), copy]), distort=distort)
 
     return np.stack(
         [
-            _mnist_bytes(copy_of(drawing, number, copy))
-            for drawing, number in zip(drawings, ids, strict=True)
+            _mnist_bytes(copy_of(drawing, number, copy, nine))
+            for drawing, number, nine in zip(drawings, ids, nines, strict=True)
             for copy in range(renders)
         ]
     )
@@ -360,10 +366,19 @@ def _mnist_bytes(picture):
     return np.rint(to_mnist(picture) * 255).astype(np.uint8)
 
 
-def drawn_test_set(folder=None, writers=UJI_TEST_WRITERS, renders=DRAWN_TEST_RENDERS, seed=DRAWN_TEST_SEED):
-    """The test of drawn digits: UJI's writers (W41–W60) each rendered `renders` times; inputs, labels, writers."""
+def drawn_test_set(
+    folder=None, writers=UJI_TEST_WRITERS, renders=DRAWN_TEST_RENDERS, seed=DRAWN_TEST_SEED, curled_nines=False
+):
+    """The test of drawn digits: UJI's writers (W41–W60) each rendered `renders` times; inputs, labels, writers.
+
+    With `curled_nines`, only the writers' 9s, every copy ending in a curled tail (`curl_tail`).
+    """
     drawings, labels, drawn_writers, ids = uji_digits(writers_folder(folder), writers)
-    images = drawn_digits(drawings, ids, renders, seed)
+    if curled_nines:
+        nines = np.flatnonzero(labels == 9)
+        drawings = [drawings[i] for i in nines]
+        labels, drawn_writers, ids = labels[nines], drawn_writers[nines], ids[nines]
+    images = drawn_digits(drawings, ids, renders, seed, curled=float(curled_nines), labels=labels)
     return images, np.repeat(labels, renders), np.repeat(drawn_writers, renders)
 
 
@@ -376,7 +391,20 @@ class WriterDigits:
     uji_renders: int = UJI_TRAINING_RENDERS
     distort: bool = False
     joined: float = 0.0
+    curled: float = 0.0
     seed: int = 1
+
+
+def _rendering_words(spec):
+    """How UJI's training drawings were rendered, in words for the card: renders and every lever on."""
+    words = [f"{spec.uji_renders} renders each"]
+    if spec.distort:
+        words.append("by a distorted hand")
+    if spec.joined:
+        words.append(f"{spec.joined:.0%} with strokes joined")
+    if spec.curled:
+        words.append(f"{spec.curled:.0%} of 9s' copies with a curled tail")
+    return words
 
 
 def writer_parts(spec):
@@ -386,8 +414,17 @@ def writer_parts(spec):
     first, last = spec.uji_writers[0], spec.uji_writers[-1]
     parts = [
         (
-            f"UJI pen digits W{first:02d}–W{last:02d} ({spec.uji_renders} renders each)",
-            drawn_digits(drawings, ids, spec.uji_renders, spec.seed, distort=spec.distort, joined=spec.joined),
+            f"UJI pen digits W{first:02d}–W{last:02d} ({', '.join(_rendering_words(spec))})",
+            drawn_digits(
+                drawings,
+                ids,
+                spec.uji_renders,
+                spec.seed,
+                distort=spec.distort,
+                joined=spec.joined,
+                curled=spec.curled,
+                labels=uji_labels,
+            ),
             np.repeat(uji_labels, spec.uji_renders),
         )
     ]

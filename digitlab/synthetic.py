@@ -8,6 +8,7 @@ PEN_WIDTHS = (10.0, 22.0)  # Pixels, drawn uniformly: the range of the app's pen
 DRAWING_SIZES = (0.35, 0.85)  # The drawing's longer side as a share of the canvas, drawn uniformly.
 SUPERSAMPLING = 2  # Strokes are drawn at twice the size and shrunk, anti-aliased like a browser canvas.
 SLANT, TURN, ASPECT, WOBBLE = 0.25, 0.15, 0.15, 0.02  # Limits of `distort_strokes` (shear, radians, log, share).
+CURL_RADIUS, CURL_SWEEP = (0.1, 0.22), (0.5, 1.2)  # Limits of `curl_tail`: share of the height, half-turns.
 
 
 def render_on_canvas(digit, rng, canvas=CANVAS):
@@ -138,3 +139,40 @@ def _wobble(stroke, size, rng):
     frequency = rng.uniform(0.5, 2.0, size=(1, 2))
     phase = rng.uniform(0, 2 * np.pi, size=(1, 2))
     return WOBBLE * size * np.sin(2 * np.pi * frequency * along[:, None] + phase)
+
+
+def curl_tail(strokes, rng):
+    """The drawing with its last stroke ending in a curl to the pen's right, like a 9 whose tail hooks back.
+
+    The pen's last stretch is cut by about the curl's radius and replaced by an arc of a random
+    radius and sweep that turns from the pen's direction towards its right (left on the page for a
+    tail drawn downwards), so the drawing keeps its height. A drawing whose pen does not end going
+    down (a 9 drawn from its foot up) or whose last stroke is too short is left as it was.
+    """
+    *others, last = strokes
+    points = np.concatenate(strokes)
+    radius = rng.uniform(*CURL_RADIUS) * float(np.ptp(points[:, 1]) or 1.0)
+    kept = _cut_end(last, radius)
+    if kept is None:
+        return strokes
+    heading = kept[-1] - kept[max(0, len(kept) - 4)]
+    heading = heading / (np.linalg.norm(heading) or 1.0)
+    if heading[1] < 0.5:
+        return strokes
+    right = np.array([-heading[1], heading[0]])  # On the page (y down) this turns a downward pen to the left.
+    sweep = rng.uniform(*CURL_SWEEP) * np.pi
+    angles = np.linspace(0.0, sweep, 16)[:, None]
+    arc = kept[-1] + radius * (right + np.sin(angles) * heading - np.cos(angles) * right)
+    return [*others, np.concatenate([kept, arc[1:]]).astype(np.float32)]
+
+
+def _cut_end(stroke, length):
+    """The stroke without its last `length` of ink, cut between two points; None if it is not longer."""
+    steps = np.linalg.norm(np.diff(stroke, axis=0), axis=1)
+    after = np.concatenate([np.cumsum(steps[::-1])[::-1], [0.0]])  # The ink after each point.
+    longer = np.flatnonzero(after > length)
+    if len(longer) == 0:
+        return None
+    last = longer[-1]
+    share = (after[last] - length) / steps[last]
+    return np.vstack([stroke[: last + 1], stroke[last] + share * (stroke[last + 1] - stroke[last])])

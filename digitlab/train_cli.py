@@ -99,6 +99,13 @@ def parse_args(argv):
         help="draw this share of the UJI copies without lifting the pen between strokes (a lever, default 0)",
     )
     parser.add_argument(
+        "--curl-tails",
+        type=share,
+        default=0.0,
+        metavar="SHARE",
+        help="end this share of the UJI copies of 9s in a curled tail (a lever, default 0)",
+    )
+    parser.add_argument(
         "--usps-holdout",
         type=positive_int,
         help="leave USPS's last N training digits out and measure them as validation (screening runs)",
@@ -191,7 +198,12 @@ def writer_digits(with_writers, args):
     if not with_writers:
         return None
     return WriterDigits(
-        args.writers, args.uji_writers, args.uji_renders, distort=args.distort, joined=args.join_strokes
+        args.writers,
+        args.uji_writers,
+        args.uji_renders,
+        distort=args.distort,
+        joined=args.join_strokes,
+        curled=args.curl_tails,
     )
 
 

@@ -235,6 +235,22 @@ def test_a_share_of_the_copies_is_drawn_without_lifting_the_pen(writers_folder):
     assert np.array_equal(data.drawn_digits(drawings, ids, 4, seed=1, joined=0.0), plain)
 
 
+def test_a_share_of_the_copies_of_nines_ends_in_a_curled_tail(writers_folder):
+    drawings, labels, _, ids = data.uji_training_digits(writers_folder, range(1, 11))
+    plain = data.drawn_digits(drawings, ids, 4, seed=1, labels=labels)
+    curled = data.drawn_digits(drawings, ids, 4, seed=1, curled=0.5, labels=labels)
+    changed = (plain != curled).any(axis=(1, 2)).reshape(len(drawings), 4)
+    assert not changed[labels != 9].any()
+    assert 0.3 < changed[labels == 9].mean() < 0.7
+
+
+def test_the_curled_nines_check_reads_only_nines_all_curled(writers_folder):
+    images, labels, writers = data.drawn_test_set(writers_folder, range(21, 41), curled_nines=True)
+    assert images.shape == (200, 28, 28) and set(labels) == {9} and writers.min() == 21
+    plain, plain_labels, _ = data.drawn_test_set(writers_folder, range(21, 41))
+    assert (images != plain[plain_labels == 9]).any(axis=(1, 2)).mean() > 0.8
+
+
 def test_the_drawn_test_is_w41_to_w60_five_times_and_repeatable(writers_folder):
     images, labels, writers = data.drawn_test_set(writers_folder)
     assert images.shape == (2000, 28, 28) and np.bincount(labels).tolist() == [200] * 10

@@ -3,8 +3,19 @@
 import numpy as np
 import pytest
 
-from digitlab.synthetic import CANVAS, distort_strokes, draw_strokes, join_strokes, place_drawing, render_strokes
+from digitlab.synthetic import (
+    CANVAS,
+    curl_tail,
+    distort_strokes,
+    draw_strokes,
+    join_strokes,
+    place_drawing,
+    render_strokes,
+)
 
+# A "9": a loop drawn anticlockwise on the page from its right side, then the stem straight down (y down).
+LOOP = np.linspace(0, 2 * np.pi, 30)[:, None]
+NINE = [np.concatenate([np.hstack([200 + 100 * np.cos(LOOP), 150 - 100 * np.sin(LOOP)]), [[300.0, 600]]])]
 # A "7": a bar and a stem in one stroke, and a short crossbar as a second stroke (tablet units, y down).
 SEVEN = [np.array([[0.0, 0.0], [300, 0], [150, 500]]), np.array([[120.0, 250], [260, 250]])]
 
@@ -70,3 +81,18 @@ def test_joined_strokes_run_on_from_one_end_to_the_next_start():
     x, y = np.rint((plain[0][-1] + plain[1][0]) / 2).astype(int)
     assert np.asarray(draw_strokes(plain, pen))[y, x] == 255
     assert np.asarray(draw_strokes(placed, pen))[y, x] == 0
+
+
+def test_a_curled_tail_turns_the_foot_of_a_nine_to_the_left_and_keeps_its_height():
+    for seed in range(20):
+        (curled,) = curl_tail(NINE, np.random.default_rng(seed))
+        tail = curled[len(NINE[0]) - 1 :]
+        assert np.allclose(curled[: len(NINE[0]) - 1], NINE[0][:-1])
+        assert tail[:, 0].min() < 300 - 40  # It hooks at least 10 % of the height towards the left.
+        assert tail[:, 1].max() <= 600 + 1e-3 and curled[:, 1].min() == NINE[0][:, 1].min()
+
+
+def test_a_drawing_whose_pen_does_not_end_going_down_keeps_its_tail():
+    drawn_upwards = [NINE[0][::-1]]
+    assert curl_tail(drawn_upwards, np.random.default_rng(0)) is drawn_upwards
+    assert curl_tail(SEVEN, np.random.default_rng(0)) is SEVEN  # The crossbar, last, runs sideways.

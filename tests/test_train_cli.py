@@ -64,6 +64,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--all", "--arch", "cnn"],
         ["--bogus"],
         ["--join-strokes", "1.5"],
+        ["--curl-tails", "1.5"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
     ],
