@@ -146,7 +146,7 @@ def curl_tail(strokes, rng):
 
     The pen's last stretch is cut by about the curl's radius and replaced by an arc of a random
     radius and sweep that turns from the pen's direction towards its right (left on the page for a
-    tail drawn downwards), so the drawing keeps its height. A drawing whose pen does not end going
+    tail drawn downwards), so the drawing keeps about its height. A drawing whose pen does not end going
     down (a 9 drawn from its foot up) or whose last stroke is too short is left as it was.
     """
     *others, last = strokes
