@@ -11,10 +11,11 @@ By default each recipe trains for a few epochs and the time to the whole default
 projected from its throughput; `--full` trains both recipes to the end and reports their
 real wall-clock time and test accuracy instead.
 
-    python bench/train.py [--epochs N | --full]
+    python bench/train.py [--epochs N | --full] [--conv-at-7x7 FILTERS]
 """
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -80,9 +81,8 @@ def train_reference(train, epochs):
     return model, timer, int(len(x_train) * (1 - REFERENCE_VALIDATION))
 
 
-def train_default(train, test, epochs):
+def train_default(recipe, train, test, epochs):
     """Fit the default recipe through the project's own pipeline (its training set, tf.data, augmentation, strategy)."""
-    recipe = RECIPES[DEFAULT_ARCH]
     fit_set, _ = training_set(train, recipe.usps_train, writers=WriterDigits() if recipe.writers_train else None)
     timer = EpochTimer()
     run = fit_recipe(recipe, fit_set, test, epochs=epochs, callbacks=[timer], verbose=0)
@@ -100,17 +100,20 @@ def main():
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--epochs", type=int, default=3, help="epochs of each recipe to time (default: 3)")
     which.add_argument("--full", action="store_true", help="train both recipes to the end")
+    parser.add_argument(
+        "--conv-at-7x7", type=int, default=0, metavar="FILTERS", help="time the default with this lever of train.py"
+    )
     args = parser.parse_args()
 
     train, test = load_mnist()
-    recipe = RECIPES[DEFAULT_ARCH]
+    recipe = dataclasses.replace(RECIPES[DEFAULT_ARCH], conv_at_7x7=args.conv_at_7x7)
     runs = {
         "keras-io simple convnet (reference)": (
             train_reference(train, REFERENCE_EPOCHS if args.full else args.epochs),
             REFERENCE_EPOCHS,
         ),
         f"{DEFAULT_ARCH} (default model)": (
-            train_default(train, test, recipe.epochs if args.full else args.epochs),
+            train_default(recipe, train, test, recipe.epochs if args.full else args.epochs),
             recipe.epochs,
         ),
     }

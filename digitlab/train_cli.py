@@ -115,6 +115,12 @@ def parse_args(argv):
         type=share,
         help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker (0-1)",
     )
+    parser.add_argument(
+        "--conv-at-7x7",
+        type=positive_int,
+        metavar="FILTERS",
+        help="cnn only: one more convolution of FILTERS after the second pooling (a lever, default none)",
+    )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
@@ -182,10 +188,12 @@ def other_writers_figures(model, args):
 
 
 def with_overrides(recipe, args):
-    """`recipe` with the augmentation flags that were given."""
-    if args.pen_width is None:
-        return recipe
-    return dataclasses.replace(recipe, pen_width=args.pen_width)
+    """`recipe` with the augmentation and architecture flags that were given."""
+    if args.pen_width is not None:
+        recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
+    if args.conv_at_7x7 and recipe.name == "cnn":
+        recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
+    return recipe
 
 
 def data_sources(recipe, args):

@@ -28,12 +28,15 @@ class Recipe:
     pen_width: float = 0.0
     usps_train: bool = False
     writers_train: bool = False
+    conv_at_7x7: int = 0
     notes: list = field(default_factory=list)
 
     def build(self):
         """A fresh, untrained Keras model for this recipe."""
         from digitlab import architectures
 
+        if self.conv_at_7x7:
+            return architectures.BUILDERS[self.name](conv_at_7x7=self.conv_at_7x7)
         return architectures.BUILDERS[self.name]()
 
     def make_optimizer(self, steps_per_epoch, epochs=None):

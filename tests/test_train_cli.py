@@ -67,6 +67,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--curl-tails", "1.5"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
+        ["--conv-at-7x7", "0"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
@@ -119,9 +120,12 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         usps_folder,
         writers_folder,
         *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
+        *["--conv-at-7x7", "16"],
     )
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
+    assert card["recipe"]["conv_at_7x7"] == 16
+    assert {"type": "Conv2D", "output_shape": "(None, 7, 7, 16)"}.items() <= card["layers"][-10].items()
     assert 0 < card["usps_validation_accuracy"] <= 1 and 0 < card["drawn_validation_accuracy"] <= 1
     assert card["drawn_validation_writers"] == "W31–W40"
 
