@@ -24,7 +24,7 @@ from common import print_table, write_result
 from digitlab.data import WriterDigits, load_mnist, training_set
 from digitlab.evaluation import evaluate
 from digitlab.tf import keras
-from digitlab.train_cli import positive_int
+from digitlab.train_cli import non_negative_int
 from digitlab.training import fit_recipe
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
@@ -102,12 +102,17 @@ def main():
     which.add_argument("--epochs", type=int, default=3, help="epochs of each recipe to time (default: 3)")
     which.add_argument("--full", action="store_true", help="train both recipes to the end")
     parser.add_argument(
-        "--conv-at-7x7", type=positive_int, metavar="FILTERS", help="time the default with this lever of train.py"
+        "--conv-at-7x7",
+        type=non_negative_int,
+        metavar="FILTERS",
+        help="time the default with this many filters in its extra convolution (0: none), as train.py's flag",
     )
     args = parser.parse_args()
 
     train, test = load_mnist()
-    recipe = dataclasses.replace(RECIPES[DEFAULT_ARCH], conv_at_7x7=args.conv_at_7x7 or 0)
+    recipe = RECIPES[DEFAULT_ARCH]
+    if args.conv_at_7x7 is not None:
+        recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
     runs = {
         "keras-io simple convnet (reference)": (
             train_reference(train, REFERENCE_EPOCHS if args.full else args.epochs),

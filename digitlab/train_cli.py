@@ -32,6 +32,13 @@ def positive_int(text):
     return value
 
 
+def non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def share(text):
     """A number within 0–1."""
     value = float(text)
@@ -117,9 +124,9 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--conv-at-7x7",
-        type=positive_int,
+        type=non_negative_int,
         metavar="FILTERS",
-        help="cnn only: one more convolution of FILTERS after the second pooling (a lever, default none)",
+        help="cnn only: filters of the extra convolution after the second pooling (the recipe's: 64; 0: none)",
     )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -191,7 +198,7 @@ def with_overrides(recipe, args):
     """`recipe` with the augmentation and architecture flags that were given."""
     if args.pen_width is not None:
         recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
-    if args.conv_at_7x7 and recipe.name == "cnn":
+    if args.conv_at_7x7 is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
     return recipe
 

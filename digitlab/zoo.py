@@ -111,7 +111,7 @@ RECIPES = {
             name="cnn",
             optimizer="adamw-cosine",
             learning_rate=0.003,
-            epochs=16,
+            epochs=12,
             batch_size=128,
             seed_source="Digit Lab's own default model",
             seed_figure="goal ≥ 99.6 % test accuracy",
@@ -119,8 +119,12 @@ RECIPES = {
             augment=True,
             usps_train=True,
             writers_train=True,
+            conv_at_7x7=64,
             notes=[
                 "AdamW (weight decay 1e-4), one epoch of linear warm-up then cosine decay.",
+                "One more batch-normalised 3×3 convolution of 64 filters after the second pooling, chosen on UJI's "
+                "writers W21–W40 (+0.35 and +0.40 points over two seeds); 12 epochs instead of 16 pay for it, so "
+                "that training stays within 6× the keras-io reference.",
                 "Augmented in tf.data: a small random rotation, zoom and shift of each digit, in one resampling.",
                 "Trains on MNIST's 60,000 training digits and USPS's 7,291 (other writers, brought to MNIST form "
                 "by the same normalisation as drawings); USPS's test file is never trained on.",

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from digitlab.train_cli import parse_args, with_overrides
+from digitlab.zoo import RECIPES
 from tests.conftest import assert_no_traceback, run_script, small_npz
 
 CARD_KEYS = {
@@ -67,7 +69,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--curl-tails", "1.5"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
-        ["--conv-at-7x7", "0"],
+        ["--conv-at-7x7", "-1"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
@@ -111,6 +113,8 @@ def test_cnn_trains_on_mnist_usps_and_the_writers_and_its_card_says_so(tmp_path,
     assert card["train_images"] == 50 + 7291 + 1600 + 4677 + 1593
     assert 0 < card["usps_test_accuracy"] <= 1 and 0 < card["drawn_test_accuracy"] <= 1
     assert card["drawn_validation_accuracy"] is None
+    assert card["recipe"]["conv_at_7x7"] == 64
+    assert {"type": "Conv2D", "output_shape": "(None, 7, 7, 64)"}.items() <= card["layers"][-10].items()
     assert "USPS's test file is never trained on" in " ".join(card["recipe"]["notes"])
 
 
@@ -170,3 +174,10 @@ def test_corrupt_dataset_exits_1(tmp_path):
     process = run_script("train.py", "--data", corrupt, "--out", tmp_path / "out")
     assert process.returncode == 1 and "not a readable .npz" in process.stderr
     assert_no_traceback(process)
+
+
+@pytest.mark.parametrize(("flags", "filters"), [([], 64), (["--conv-at-7x7", "0"], 0), (["--conv-at-7x7", "32"], 32)])
+def test_the_extra_convolution_is_the_recipes_unless_a_flag_overrides_it(flags, filters):
+    args = parse_args(flags)
+    assert with_overrides(RECIPES["cnn"], args).conv_at_7x7 == filters
+    assert with_overrides(RECIPES["mlp-small"], args).conv_at_7x7 == 0
