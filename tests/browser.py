@@ -306,7 +306,7 @@ def join_class(page, name, code=None):
         page.get_by_label("Class code").fill(code)
     page.get_by_label("Your first name or a nickname").fill(name)
     button(page, "Join").click()
-    # The first join of a served app also opens the class store and loads its model: slow on a busy machine.
+    # Generous: on a very slow machine this confirmation once took longer than 60 s.
     wait_for_rerun(page, page.get_by_text("your confirmed drawings go to its wall"), timeout=120_000)
     return page
 
