@@ -331,15 +331,16 @@ def uji_training_digits(folder, writers=UJI_TRAINING_WRITERS):
     return digits
 
 
-def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0, curled=0.0, labels=None):
+def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0, curled=0.0, labels=None, overshot=0.0):
     """Each drawing rendered `renders` times onto a canvas and read by `to_mnist`: uint8 (N·renders, 28, 28).
 
     Copy k of the drawing numbered `ids[i]` (its place in the UJI file) is drawn from its own
     random stream (seed, id, k), so it looks the same whichever other drawings are rendered.
     A share `joined` of the copies is drawn without lifting the pen between strokes (`join_strokes`),
-    and a share `curled` of the copies of 9s (by `labels`) ends in a curled tail (`curl_tail`).
+    a share `curled` of the copies of 9s (by `labels`) ends in a curled tail (`curl_tail`), and a
+    share `overshot` of the copies has its last stroke run on past its end (`overshoot_end`).
     """
-    from digitlab.synthetic import curl_tail, join_strokes, render_strokes
+    from digitlab.synthetic import curl_tail, join_strokes, overshoot_end, render_strokes
 
     nines = np.zeros(len(drawings), bool) if labels is None else np.asarray(labels) == 9
 
@@ -349,6 +350,9 @@ def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0, curled
         curl = np.random.default_rng([seed, int(number), copy, 2])
         if nine and curled and curl.random() < curled:
             drawing = curl_tail(drawing, curl)
+        overshoot = np.random.default_rng([seed, int(number), copy, 3])
+        if overshot and overshoot.random() < overshot:
+            drawing = overshoot_end(drawing, overshoot)
         return render_strokes(drawing, np.random.default_rng([seed, int(number), copy]), distort=distort)
 
     return np.stack(
@@ -392,6 +396,7 @@ class WriterDigits:
     distort: bool = False
     joined: float = 0.0
     curled: float = 0.0
+    overshot: float = 0.0
     seed: int = 1
 
 
@@ -404,6 +409,8 @@ def _rendering_words(spec):
         words.append(f"{spec.joined:.0%} with strokes joined")
     if spec.curled:
         words.append(f"{spec.curled:.0%} of 9s' copies with a curled tail")
+    if spec.overshot:
+        words.append(f"{spec.overshot:.0%} with the last stroke run on")
     return words
 
 
@@ -424,6 +431,7 @@ def writer_parts(spec):
                 joined=spec.joined,
                 curled=spec.curled,
                 labels=uji_labels,
+                overshot=spec.overshot,
             ),
             np.repeat(uji_labels, spec.uji_renders),
         )

@@ -9,6 +9,7 @@ DRAWING_SIZES = (0.35, 0.85)  # The drawing's longer side as a share of the canv
 SUPERSAMPLING = 2  # Strokes are drawn at twice the size and shrunk, anti-aliased like a browser canvas.
 SLANT, TURN, ASPECT, WOBBLE = 0.25, 0.15, 0.15, 0.02  # Limits of `distort_strokes` (shear, radians, log, share).
 CURL_RADIUS, CURL_SWEEP = (0.1, 0.22), (0.5, 1.2)  # Limits of `curl_tail`: share of the height, half-turns.
+OVERSHOOT = (0.08, 0.3)  # Limits of `overshoot_end`: the run-on as a share of the drawing's height.
 
 
 def render_on_canvas(digit, rng, canvas=CANVAS):
@@ -164,6 +165,28 @@ def curl_tail(strokes, rng):
     angles = np.linspace(0.0, sweep, 16)[:, None]
     arc = kept[-1] + radius * (right + np.sin(angles) * heading - np.cos(angles) * right)
     return [*others, np.concatenate([kept, arc[1:]]).astype(np.float32)]
+
+
+def overshoot_end(strokes, rng):
+    """The drawing with its last stroke running on past its end, as a hurried pen overshoots where a loop closes.
+
+    The pen keeps going for 8–30 % of the drawing's height, in the direction it was heading and
+    turning at up to the rate it turned over that length before its end: the loop of a 6 or an 8
+    runs on across the stem, a 0 overlaps itself, a stem or a bar comes out longer. A last stroke
+    shorter than the run-on is left as it was.
+    """
+    *others, last = strokes
+    points = np.concatenate(strokes)
+    length = rng.uniform(*OVERSHOOT) * float(np.ptp(points[:, 1]) or 1.0)
+    before, middle = _cut_end(last, length), _cut_end(last, length / 2)
+    if before is None:
+        return strokes
+    first_half, second_half = middle[-1] - before[-1], last[-1] - middle[-1]
+    heading = np.arctan2(second_half[1], second_half[0])
+    turned = (heading - np.arctan2(first_half[1], first_half[0]) + np.pi) % (2 * np.pi) - np.pi
+    angles = heading + rng.uniform(0.0, 1.0) * turned * np.linspace(0.0, 2.0, 9)[1:]
+    steps = length / 8 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return [*others, np.concatenate([last, last[-1] + np.cumsum(steps, axis=0)]).astype(np.float32)]
 
 
 def _cut_end(stroke, length):

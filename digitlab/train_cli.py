@@ -113,6 +113,13 @@ def parse_args(argv):
         help="end this share of the UJI copies of 9s in a curled tail (a lever, default 0)",
     )
     parser.add_argument(
+        "--overshoot",
+        type=share,
+        default=0.0,
+        metavar="SHARE",
+        help="run the last stroke of this share of the UJI copies on past its end (a lever, default 0)",
+    )
+    parser.add_argument(
         "--usps-holdout",
         type=positive_int,
         help="leave USPS's last N training digits out and measure them as validation (screening runs)",
@@ -219,6 +226,7 @@ def writer_digits(with_writers, args):
         distort=args.distort,
         joined=args.join_strokes,
         curled=args.curl_tails,
+        overshot=args.overshoot,
     )
 
 

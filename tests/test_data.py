@@ -244,6 +244,15 @@ def test_a_share_of_the_copies_of_nines_ends_in_a_curled_tail(writers_folder):
     assert 0.3 < changed[labels == 9].mean() < 0.7
 
 
+def test_a_share_of_the_copies_runs_its_last_stroke_on(writers_folder):
+    drawings, labels, _, ids = data.uji_training_digits(writers_folder, range(1, 6))
+    plain = data.drawn_digits(drawings, ids, 4, seed=1, labels=labels)
+    overshot = data.drawn_digits(drawings, ids, 4, seed=1, labels=labels, overshot=0.5)
+    changed = (plain != overshot).any(axis=(1, 2))
+    assert 0.3 < changed.mean() < 0.7
+    assert np.array_equal(data.drawn_digits(drawings, ids, 4, seed=1, labels=labels, overshot=0.0), plain)
+
+
 def test_the_curled_nines_check_reads_only_nines_all_curled(writers_folder):
     images, labels, writers = data.drawn_test_set(writers_folder, range(21, 41), curled_nines=True)
     assert images.shape == (200, 28, 28) and set(labels) == {9} and writers.min() == 21

@@ -9,6 +9,7 @@ from digitlab.synthetic import (
     distort_strokes,
     draw_strokes,
     join_strokes,
+    overshoot_end,
     place_drawing,
     render_strokes,
 )
@@ -91,6 +92,23 @@ def test_a_curled_tail_turns_the_foot_of_a_nine_to_the_left_and_keeps_its_height
         assert tail[:, 0].min() < 300 - 40  # It hooks at least 10 % of the height towards the left.
         assert tail[:, 1].max() <= 600 + 0.01 * 550  # Its foot stays within 1 % of the height.
         assert np.isclose(curled[:, 1].min(), NINE[0][:, 1].min())
+
+
+def test_an_overshot_loop_runs_on_from_its_end_across_where_it_closed():
+    zero = [NINE[0][:30]]  # The nine's loop alone, drawn from its right side round to where it began.
+    for seed in range(20):
+        (overshot,) = overshoot_end(zero, np.random.default_rng(seed))
+        run_on = overshot[len(zero[0]) :]
+        assert np.allclose(overshot[: len(zero[0])], zero[0])
+        steps = np.linalg.norm(np.diff(overshot[len(zero[0]) - 1 :], axis=0), axis=1)
+        assert 0.08 * 200 - 1e-3 <= steps.sum() <= 0.3 * 200 + 1e-3  # 8–30 % of the loop's height.
+        assert run_on[:, 1].min() < 150  # The pen, going up at the end, goes on up past where the loop closed...
+        assert (run_on[:, 0] > 300 - 0.3 * 200).all()  # ...and turns no more than it was turning.
+
+
+def test_an_overshoot_longer_than_the_last_stroke_leaves_the_drawing_as_it_was():
+    dot = [np.array([[0.0, 0.0], [0.0, 500.0]]), np.array([[10.0, 10.0], [12.0, 12.0]])]
+    assert overshoot_end(dot, np.random.default_rng(0)) is dot
 
 
 def test_a_drawing_whose_pen_does_not_end_going_down_keeps_its_tail():

@@ -67,6 +67,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--bogus"],
         ["--join-strokes", "1.5"],
         ["--curl-tails", "1.5"],
+        ["--overshoot", "-0.1"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],
