@@ -41,6 +41,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "batch_size": run.batch_size,
             "augment": recipe.augment,
             "pen_width": recipe.pen_width,
+            "shear": recipe.shear,
             "conv_at_7x7": recipe.conv_at_7x7,
             "validation": recipe.validation,
             "notes": recipe.notes,

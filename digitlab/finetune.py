@@ -123,7 +123,15 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     )
     started = time.perf_counter()
     history = model.fit(
-        make_dataset(x_fit, y_fit, BATCH_SIZE, shuffle_seed=seed, augment=tuned.augment, pen_width=tuned.pen_width),
+        make_dataset(
+            x_fit,
+            y_fit,
+            BATCH_SIZE,
+            shuffle_seed=seed,
+            augment=tuned.augment,
+            pen_width=tuned.pen_width,
+            shear=tuned.shear,
+        ),
         validation_data=make_dataset(x_held, y_held, BATCH_SIZE),
         epochs=epochs,
         shuffle=False,

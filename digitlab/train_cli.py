@@ -130,6 +130,11 @@ def parse_args(argv):
         help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker (0-1)",
     )
     parser.add_argument(
+        "--shear",
+        type=share,
+        help="override the recipe's slant augmentation: columns moved up to this share of a row sideways (0-1)",
+    )
+    parser.add_argument(
         "--conv-at-7x7",
         type=non_negative_int,
         metavar="FILTERS",
@@ -205,6 +210,8 @@ def with_overrides(recipe, args):
     """`recipe` with the augmentation and architecture flags that were given."""
     if args.pen_width is not None:
         recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
+    if args.shear is not None:
+        recipe = dataclasses.replace(recipe, shear=args.shear)
     if args.conv_at_7x7 is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
     return recipe

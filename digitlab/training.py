@@ -127,18 +127,19 @@ def choose_strategy():
 
 
 class RandomAffine(layers.Layer):
-    """Random rotation, zoom and shift about the centre, applied in one resampling.
+    """Random rotation, zoom, shift and (if asked) slant about the centre, applied in one resampling.
 
     Keras's `RandomRotation`, `RandomZoom` and `RandomTranslation` in a row resample each image
     three times, and three bilinear interpolations blur a 28×28 digit noticeably: training
     images then look softer than MNIST's test digits and the app's drawings. One matrix for
     all three moves keeps strokes as sharp as one interpolation allows. `rotation` is a
-    fraction of a full turn, `zoom` and `shift` fractions of the image, as in those layers.
+    fraction of a full turn, `zoom` and `shift` fractions of the image, as in those layers;
+    `shear` the most a column moves sideways per row, to slant the digit like another writer.
     """
 
-    def __init__(self, rotation, zoom, shift, seed=None, **kwargs):
+    def __init__(self, rotation, zoom, shift, shear=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rotation, self.zoom, self.shift, self.seed = rotation, zoom, shift, seed
+        self.rotation, self.zoom, self.shift, self.shear, self.seed = rotation, zoom, shift, shear, seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _uniform(self, count, limit):
@@ -152,18 +153,20 @@ class RandomAffine(layers.Layer):
         angle = self._uniform(count, self.rotation * 2 * math.pi)
         scale = 1.0 + self._uniform(count, self.zoom)
         shift_x, shift_y = self._uniform(count, self.shift) * width, self._uniform(count, self.shift) * height
-        # Each output pixel (x, y) reads the input at scale · rotation · ((x, y) − centre) + centre − shift.
+        shear = self._uniform(count, self.shear) if self.shear else ops.zeros_like(angle)
+        # Each output pixel (x, y) reads the input at scale · rotation · shear · ((x, y) − centre) + centre − shift.
         cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
+        row_x, row_y = cos * shear - sin, sin * shear + cos
         centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
-        offset_x = centre_x - cos * centre_x + sin * centre_y - shift_x
-        offset_y = centre_y - sin * centre_x - cos * centre_y - shift_y
+        offset_x = centre_x - cos * centre_x - row_x * centre_y - shift_x
+        offset_y = centre_y - sin * centre_x - row_y * centre_y - shift_y
         zeros = ops.zeros_like(cos)
-        transform = ops.stack([cos, -sin, offset_x, sin, cos, offset_y, zeros, zeros], axis=1)
+        transform = ops.stack([cos, row_x, offset_x, sin, row_y, offset_y, zeros, zeros], axis=1)
         return ops.image.affine_transform(images, transform, fill_mode="constant", fill_value=0)
 
     def get_config(self):
         config = super().get_config()
-        config.update(rotation=self.rotation, zoom=self.zoom, shift=self.shift, seed=self.seed)
+        config.update(rotation=self.rotation, zoom=self.zoom, shift=self.shift, shear=self.shear, seed=self.seed)
         return config
 
 
@@ -198,25 +201,26 @@ class RandomPenWidth(layers.Layer):
         return config
 
 
-def augmentation(pen_width=0.0):
+def augmentation(pen_width=0.0, shear=0.0):
     """Small random rotations (±11°), zooms (±10 %) and shifts (±8 %), filling with background (black).
 
-    With `pen_width` > 0, the strokes are first made thicker or thinner by up to that share of a pixel.
+    With `pen_width` > 0, the strokes are first made thicker or thinner by up to that share of a pixel;
+    with `shear` > 0, the digit is also slanted by up to that much either way.
     """
-    moves = RandomAffine(rotation=0.03, zoom=0.1, shift=0.08, name="augmentation")
+    moves = RandomAffine(rotation=0.03, zoom=0.1, shift=0.08, shear=shear, name="augmentation")
     if not pen_width:
         return moves
     return keras.Sequential([RandomPenWidth(pen_width, name="pen_width"), moves], name="augmentation")
 
 
-def make_dataset(images, labels, batch_size, shuffle_seed=None, augment=False, pen_width=0.0):
+def make_dataset(images, labels, batch_size, shuffle_seed=None, augment=False, pen_width=0.0, shear=0.0):
     """A batched tf.data pipeline; shuffled when a seed is given, augmented on the fly if asked."""
     dataset = tf.data.Dataset.from_tensor_slices((scale_pixels(images), labels.astype(np.int32)))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if augment:
-        augmenter = augmentation(pen_width)
+        augmenter = augmentation(pen_width, shear)
         dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
     return dataset.prefetch(AUTOTUNE)
 
@@ -251,7 +255,13 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
             metrics=["accuracy"],
         )
     fit_data = make_dataset(
-        x_fit, y_fit, batch_size, shuffle_seed=seed, augment=recipe.augment, pen_width=recipe.pen_width
+        x_fit,
+        y_fit,
+        batch_size,
+        shuffle_seed=seed,
+        augment=recipe.augment,
+        pen_width=recipe.pen_width,
+        shear=recipe.shear,
     )
     val_data = make_dataset(x_val, y_val, max(batch_size, 500))
     started = time.perf_counter()

@@ -68,6 +68,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--join-strokes", "1.5"],
         ["--curl-tails", "1.5"],
         ["--overshoot", "-0.1"],
+        ["--shear", "2"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],

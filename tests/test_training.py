@@ -40,6 +40,22 @@ def test_shift_moves_the_ink_by_up_to_its_fraction_and_keeps_it(digits):
     assert np.abs(moved - centre).mean() > 0.5
 
 
+def test_shear_slants_a_vertical_bar_about_the_centre_by_up_to_its_share():
+    bar = np.zeros((200, 28, 28, 1), np.float32)
+    bar[:, 4:24, 13:15] = 1.0
+    slanted = np.asarray(RandomAffine(rotation=0, zoom=0, shift=0, shear=0.3, seed=1)(bar))[..., 0]
+    columns = np.arange(28)
+
+    def ink_column(row):
+        return (slanted[:, row] * columns).sum(axis=1) / slanted[:, row].sum(axis=1)
+
+    # Row 5 lies 8.5 rows above the centre (13.5), so its ink moves by up to 0.3 · 8.5 columns; the middle rows stay.
+    assert np.abs(ink_column(13) - 13.5).max() < 0.6
+    sideways = ink_column(5) - 13.5
+    assert np.abs(sideways).max() <= 0.3 * 8.5 + 0.1
+    assert (sideways > 1).any() and (sideways < -1).any()
+
+
 def test_one_resampling_keeps_strokes_sharper_than_three_keras_layers(digits):
     layers = keras.layers
     three = keras.Sequential(
