@@ -102,7 +102,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     test before and after), or None when the job was cancelled (then nothing is saved).
     """
     from digitlab.evaluation import evaluate
-    from digitlab.training import TrainingRun, history_lists, make_dataset
+    from digitlab.training import TrainingRun, history_lists, make_dataset, recipe_augmentation
 
     x_user, y_user = samples
     problem = samples_problem(user, y_user)
@@ -123,15 +123,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     )
     started = time.perf_counter()
     history = model.fit(
-        make_dataset(
-            x_fit,
-            y_fit,
-            BATCH_SIZE,
-            shuffle_seed=seed,
-            augment=tuned.augment,
-            pen_width=tuned.pen_width,
-            shear=tuned.shear,
-        ),
+        make_dataset(x_fit, y_fit, BATCH_SIZE, shuffle_seed=seed, augmenter=recipe_augmentation(tuned)),
         validation_data=make_dataset(x_held, y_held, BATCH_SIZE),
         epochs=epochs,
         shuffle=False,

@@ -213,14 +213,18 @@ def augmentation(pen_width=0.0, shear=0.0):
     return keras.Sequential([RandomPenWidth(pen_width, name="pen_width"), moves], name="augmentation")
 
 
-def make_dataset(images, labels, batch_size, shuffle_seed=None, augment=False, pen_width=0.0, shear=0.0):
-    """A batched tf.data pipeline; shuffled when a seed is given, augmented on the fly if asked."""
+def recipe_augmentation(recipe):
+    """The augmentation `recipe` trains with, or None for a recipe without one."""
+    return augmentation(recipe.pen_width, recipe.shear) if recipe.augment else None
+
+
+def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None):
+    """A batched tf.data pipeline; shuffled when a seed is given, put through `augmenter` on the fly if given."""
     dataset = tf.data.Dataset.from_tensor_slices((scale_pixels(images), labels.astype(np.int32)))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
-    if augment:
-        augmenter = augmentation(pen_width, shear)
+    if augmenter is not None:
         dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
     return dataset.prefetch(AUTOTUNE)
 
@@ -254,15 +258,7 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-    fit_data = make_dataset(
-        x_fit,
-        y_fit,
-        batch_size,
-        shuffle_seed=seed,
-        augment=recipe.augment,
-        pen_width=recipe.pen_width,
-        shear=recipe.shear,
-    )
+    fit_data = make_dataset(x_fit, y_fit, batch_size, shuffle_seed=seed, augmenter=recipe_augmentation(recipe))
     val_data = make_dataset(x_val, y_val, max(batch_size, 500))
     started = time.perf_counter()
     history = model.fit(
