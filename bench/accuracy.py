@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import SHARED_DATA, print_table, write_result
+from common import SHARED_DATA, print_table, run_benchmark, write_result
 
 from digitlab.data import drawn_test_set, load_mnist, load_usps, usps_as_scan
 from digitlab.inference import load_classifier
@@ -60,4 +60,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

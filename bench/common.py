@@ -17,6 +17,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def run_benchmark(main):
+    """Run a benchmark's `main`; a dataset that is missing or unreadable ends it with a one-line error (exit 1)."""
+    from digitlab.data import DatasetError
+
+    try:
+        main()
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
 def timings_ms(function, repeats, warmup=20):
     """Wall-clock milliseconds of `repeats` calls of `function`, after `warmup` untimed calls."""
     for _ in range(warmup):

@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, SHARED_DATA, print_table, write_result
+from common import RESULTS, SHARED_DATA, print_table, run_benchmark, write_result
 from PIL import Image, ImageDraw
 
 from digitlab.data import UJI_TEST_WRITERS, drawn_test_set
@@ -93,4 +93,4 @@ def main():
 
 if __name__ == "__main__":
     RESULTS.mkdir(parents=True, exist_ok=True)
-    main()
+    run_benchmark(main)

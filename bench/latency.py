@@ -8,7 +8,7 @@ All figures come from the same run, so the ratio holds even on a busy machine.
 import argparse
 
 import numpy as np
-from common import ROOT, print_table, summary, timings_ms, write_result
+from common import ROOT, print_table, run_benchmark, summary, timings_ms, write_result
 
 from digitlab.data import load_mnist
 from digitlab.inference import load_classifier
@@ -46,4 +46,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -19,7 +19,7 @@ import argparse
 import time
 
 import numpy as np
-from common import ROOT, print_table, write_result
+from common import ROOT, print_table, run_benchmark, write_result
 
 from digitlab.data import load_mnist
 from digitlab.inference import load_classifier
@@ -95,4 +95,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

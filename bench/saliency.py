@@ -11,7 +11,7 @@ under 100 ms (p95).
 import argparse
 
 import numpy as np
-from common import ROOT, print_table, summary, timings_ms, write_result
+from common import ROOT, print_table, run_benchmark, summary, timings_ms, write_result
 
 from digitlab.data import load_mnist
 from digitlab.explain import SALIENCY_STEPS, Explainer
@@ -64,4 +64,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

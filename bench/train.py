@@ -19,7 +19,7 @@ import dataclasses
 import time
 
 import numpy as np
-from common import print_table, write_result
+from common import print_table, run_benchmark, write_result
 
 from digitlab.data import WriterDigits, load_mnist, training_set
 from digitlab.evaluation import evaluate
@@ -167,4 +167,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

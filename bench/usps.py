@@ -14,12 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT, SHARED_DATA, run_benchmark
 
-from digitlab.data import load_usps, usps_as_scan  # noqa: E402
+from digitlab.data import load_usps, usps_as_scan
 
-DEFAULT_USPS = ROOT.parent / "shared" / "data" / "usps"
+DEFAULT_USPS = SHARED_DATA / "usps"
 
 
 def main():
@@ -59,4 +58,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

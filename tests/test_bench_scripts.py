@@ -1,0 +1,27 @@
+"""The benchmark scripts without their data: a one-line error and exit 1, never a traceback."""
+
+import pytest
+
+from tests.conftest import assert_no_traceback, run_script
+
+MISSING = "/nonexistent/data"
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "env", "named"),
+    [
+        ("latency", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("saliency", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("read_numbers", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("accuracy", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("train", ["--epochs", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("drawn", ["--writers-dir", MISSING], {}, "ujipenchars2-digits.json"),
+        ("usps", ["--usps", MISSING], {}, "zip.test.gz"),
+    ],
+)
+def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args, env, named):
+    process = run_script(f"bench/{script}.py", *args, env=env)
+    assert process.returncode == 1
+    last_line = process.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("error: ") and named in last_line
+    assert_no_traceback(process)
