@@ -183,3 +183,8 @@ def test_the_extra_convolution_is_the_recipes_unless_a_flag_overrides_it(flags, 
     args = parse_args(flags)
     assert with_overrides(RECIPES["cnn"], args).conv_at_7x7 == filters
     assert with_overrides(RECIPES["mlp-small"], args).conv_at_7x7 == 0
+
+
+def test_the_slant_augmentation_is_off_unless_a_flag_turns_it_on():
+    assert with_overrides(RECIPES["cnn"], parse_args([])).shear == 0.0
+    assert with_overrides(RECIPES["cnn"], parse_args(["--shear", "0.3"])).shear == 0.3
