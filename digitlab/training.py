@@ -153,6 +153,7 @@ class RandomAffine(layers.Layer):
         angle = self._uniform(count, self.rotation * 2 * math.pi)
         scale = 1.0 + self._uniform(count, self.zoom)
         shift_x, shift_y = self._uniform(count, self.shift) * width, self._uniform(count, self.shift) * height
+        # The slant is drawn only when asked, so that recipes without it keep their random stream.
         shear = self._uniform(count, self.shear) if self.shear else ops.zeros_like(angle)
         # Each output pixel (x, y) reads the input at scale · rotation · shear · ((x, y) − centre) + centre − shift.
         cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
