@@ -42,6 +42,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "augment": recipe.augment,
             "pen_width": recipe.pen_width,
             "shear": recipe.shear,
+            "label_smoothing": recipe.label_smoothing,
             "conv_at_7x7": recipe.conv_at_7x7,
             "validation": recipe.validation,
             "notes": recipe.notes,

@@ -135,6 +135,12 @@ def parse_args(argv):
         help="override the recipe's slant augmentation: columns moved up to this share of a row sideways (0-1)",
     )
     parser.add_argument(
+        "--label-smoothing",
+        type=share,
+        metavar="SHARE",
+        help="override the recipe's label smoothing: train against targets that give this share to all classes (0-1)",
+    )
+    parser.add_argument(
         "--conv-at-7x7",
         type=non_negative_int,
         metavar="FILTERS",
@@ -212,6 +218,8 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
     if args.shear is not None:
         recipe = dataclasses.replace(recipe, shear=args.shear)
+    if args.label_smoothing is not None:
+        recipe = dataclasses.replace(recipe, label_smoothing=args.label_smoothing)
     if args.conv_at_7x7 is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
     return recipe

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitlab.tf import keras, tf
+from digitlab.zoo import NUM_CLASSES
 
 layers = keras.layers
 
@@ -219,9 +220,22 @@ def recipe_augmentation(recipe):
     return augmentation(recipe.pen_width, recipe.shear) if recipe.augment else None
 
 
-def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None):
-    """A batched tf.data pipeline; shuffled when a seed is given, put through `augmenter` on the fly if given."""
-    dataset = tf.data.Dataset.from_tensor_slices((scale_pixels(images), labels.astype(np.int32)))
+def recipe_loss(recipe):
+    """The loss `recipe` trains with: cross-entropy, against labels smoothed by its `label_smoothing` share if any."""
+    if recipe.label_smoothing:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
+    return "sparse_categorical_crossentropy"
+
+
+def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None, one_hot=False):
+    """A batched tf.data pipeline; shuffled when a seed is given, put through `augmenter` on the fly if given.
+
+    With `one_hot`, labels come as one-hot rows (what a loss with label smoothing needs) instead of class numbers.
+    """
+    labels = labels.astype(np.int32)
+    if one_hot:
+        labels = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
+    dataset = tf.data.Dataset.from_tensor_slices((scale_pixels(images), labels))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
@@ -256,11 +270,13 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
         model = recipe.build()
         model.compile(
             optimizer=recipe.make_optimizer(steps_per_epoch, epochs),
-            loss="sparse_categorical_crossentropy",
+            loss=recipe_loss(recipe),
             metrics=["accuracy"],
         )
-    fit_data = make_dataset(x_fit, y_fit, batch_size, shuffle_seed=seed, augmenter=recipe_augmentation(recipe))
-    val_data = make_dataset(x_val, y_val, max(batch_size, 500))
+    one_hot = bool(recipe.label_smoothing)
+    augmenter = recipe_augmentation(recipe)
+    fit_data = make_dataset(x_fit, y_fit, batch_size, shuffle_seed=seed, augmenter=augmenter, one_hot=one_hot)
+    val_data = make_dataset(x_val, y_val, max(batch_size, 500), one_hot=one_hot)
     started = time.perf_counter()
     history = model.fit(
         fit_data, validation_data=val_data, epochs=epochs, shuffle=False, callbacks=list(callbacks), verbose=verbose

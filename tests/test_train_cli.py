@@ -69,6 +69,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--curl-tails", "1.5"],
         ["--overshoot", "-0.1"],
         ["--shear", "2"],
+        ["--label-smoothing", "1.5"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],
@@ -188,3 +189,8 @@ def test_the_extra_convolution_is_the_recipes_unless_a_flag_overrides_it(flags, 
 def test_the_slant_augmentation_is_off_unless_a_flag_turns_it_on():
     assert with_overrides(RECIPES["cnn"], parse_args([])).shear == 0.0
     assert with_overrides(RECIPES["cnn"], parse_args(["--shear", "0.3"])).shear == 0.3
+
+
+def test_label_smoothing_is_off_unless_a_flag_turns_it_on():
+    assert with_overrides(RECIPES["cnn"], parse_args([])).label_smoothing == 0.0
+    assert with_overrides(RECIPES["cnn"], parse_args(["--label-smoothing", "0.1"])).label_smoothing == 0.1

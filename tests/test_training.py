@@ -1,10 +1,13 @@
-"""digitlab.training's augmentation: the moves it promises, in one sharp resampling."""
+"""digitlab.training: the moves its augmentation promises, in one sharp resampling, and its loss."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from digitlab.tf import keras
-from digitlab.training import RandomAffine, RandomPenWidth, augmentation, scale_pixels
+from digitlab.training import RandomAffine, RandomPenWidth, augmentation, make_dataset, recipe_loss, scale_pixels
+from digitlab.zoo import RECIPES
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +94,14 @@ def test_pen_width_comes_before_the_moves_and_sleeps_at_inference(digits):
     assert [layer.name for layer in pipeline.layers] == ["pen_width", "augmentation"]
     assert np.array_equal(np.asarray(pipeline(digits, training=False)), digits)
     assert isinstance(augmentation(), RandomAffine)
+
+
+def test_label_smoothing_trains_against_one_hot_targets_that_give_each_class_its_share():
+    smoothed = dataclasses.replace(RECIPES["cnn"], label_smoothing=0.1)
+    images, labels = np.zeros((3, 28, 28), np.uint8), np.array([0, 7, 9])
+    _, targets = next(iter(make_dataset(images, labels, 3, one_hot=True)))
+    np.testing.assert_array_equal(np.argmax(targets, axis=1), labels)
+    loss = recipe_loss(smoothed)
+    sure = np.eye(10, dtype=np.float32)[labels]
+    assert float(loss(targets, sure)) > float(loss(targets, 0.91 * sure + 0.01))
+    assert recipe_loss(RECIPES["cnn"]) == "sparse_categorical_crossentropy"
