@@ -31,7 +31,13 @@ def _adamw_cosine(recipe, total_steps, steps_per_epoch):
         warmup_target=recipe.learning_rate,
         warmup_steps=warmup_steps,
     )
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4)
+    # With `ema_momentum`, training ends on a moving average of the weights instead of their last values.
+    return keras.optimizers.AdamW(
+        learning_rate=schedule,
+        weight_decay=1e-4,
+        use_ema=bool(recipe.ema_momentum),
+        ema_momentum=recipe.ema_momentum or 0.99,
+    )
 
 
 OPTIMIZERS = {

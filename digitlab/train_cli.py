@@ -141,6 +141,12 @@ def parse_args(argv):
         help="override the recipe's label smoothing: train against targets that give this share to all classes (0-1)",
     )
     parser.add_argument(
+        "--ema",
+        type=share,
+        metavar="MOMENTUM",
+        help="cnn only: end training on a moving average of the weights with this momentum (e.g. 0.999; 0: off)",
+    )
+    parser.add_argument(
         "--conv-at-7x7",
         type=non_negative_int,
         metavar="FILTERS",
@@ -220,6 +226,8 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, shear=args.shear)
     if args.label_smoothing is not None:
         recipe = dataclasses.replace(recipe, label_smoothing=args.label_smoothing)
+    if args.ema is not None and recipe.name == "cnn":
+        recipe = dataclasses.replace(recipe, ema_momentum=args.ema)
     if args.conv_at_7x7 is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
     return recipe

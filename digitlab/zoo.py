@@ -28,6 +28,7 @@ class Recipe:
     pen_width: float = 0.0
     shear: float = 0.0
     label_smoothing: float = 0.0
+    ema_momentum: float = 0.0
     usps_train: bool = False
     writers_train: bool = False
     conv_at_7x7: int = 0

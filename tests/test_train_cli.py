@@ -70,6 +70,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--overshoot", "-0.1"],
         ["--shear", "2"],
         ["--label-smoothing", "1.5"],
+        ["--ema", "1.2"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],
@@ -194,3 +195,9 @@ def test_the_slant_augmentation_is_off_unless_a_flag_turns_it_on():
 def test_label_smoothing_is_off_unless_a_flag_turns_it_on():
     assert with_overrides(RECIPES["cnn"], parse_args([])).label_smoothing == 0.0
     assert with_overrides(RECIPES["cnn"], parse_args(["--label-smoothing", "0.1"])).label_smoothing == 0.1
+
+
+def test_weight_averaging_is_off_unless_a_flag_turns_it_on_for_cnn():
+    assert with_overrides(RECIPES["cnn"], parse_args([])).ema_momentum == 0.0
+    assert with_overrides(RECIPES["cnn"], parse_args(["--ema", "0.999"])).ema_momentum == 0.999
+    assert with_overrides(RECIPES["mlp-small"], parse_args(["--ema", "0.999"])).ema_momentum == 0.0

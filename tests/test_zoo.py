@@ -1,5 +1,7 @@
 """digitlab.zoo: each seed model has the seed tutorial's exact layers; the project's own recipes."""
 
+import dataclasses
+
 import pytest
 
 from digitlab.zoo import RECIPES
@@ -51,3 +53,10 @@ def test_only_the_default_trains_on_other_writers_digits():
     assert "USPS's test file is never trained on" in " ".join(RECIPES["cnn"].notes)
     assert [name for name, recipe in RECIPES.items() if recipe.writers_train] == ["cnn"]
     assert "W41–W60 are never trained on" in " ".join(RECIPES["cnn"].notes)
+
+
+def test_cnn_keeps_a_moving_average_of_its_weights_only_when_its_recipe_asks():
+    averaged = dataclasses.replace(RECIPES["cnn"], ema_momentum=0.999)
+    optimizer = averaged.make_optimizer(steps_per_epoch=10)
+    assert optimizer.use_ema and optimizer.ema_momentum == 0.999
+    assert not RECIPES["cnn"].make_optimizer(steps_per_epoch=10).use_ema
