@@ -192,9 +192,10 @@ def test_the_slant_augmentation_is_off_unless_a_flag_turns_it_on():
     assert with_overrides(RECIPES["cnn"], parse_args(["--shear", "0.3"])).shear == 0.3
 
 
-def test_label_smoothing_is_off_unless_a_flag_turns_it_on():
-    assert with_overrides(RECIPES["cnn"], parse_args([])).label_smoothing == 0.0
-    assert with_overrides(RECIPES["cnn"], parse_args(["--label-smoothing", "0.1"])).label_smoothing == 0.1
+def test_label_smoothing_is_the_recipes_unless_a_flag_overrides_it():
+    assert with_overrides(RECIPES["cnn"], parse_args([])).label_smoothing == 0.1
+    assert with_overrides(RECIPES["cnn"], parse_args(["--label-smoothing", "0"])).label_smoothing == 0.0
+    assert with_overrides(RECIPES["mlp-small"], parse_args([])).label_smoothing == 0.0
 
 
 def test_weight_averaging_is_off_unless_a_flag_turns_it_on_for_cnn():
