@@ -11,7 +11,7 @@ By default each recipe trains for a few epochs and the time to the whole default
 projected from its throughput; `--full` trains both recipes to the end and reports their
 real wall-clock time and test accuracy instead.
 
-    python bench/train.py [--epochs N | --full] [--conv-at-7x7 FILTERS]
+    python bench/train.py [--epochs N | --full] [--conv-at-7x7 FILTERS] [--label-smoothing SHARE]
 """
 
 import argparse
@@ -24,7 +24,7 @@ from common import print_table, run_benchmark, write_result
 from digitlab.data import WriterDigits, load_mnist, training_set
 from digitlab.evaluation import evaluate
 from digitlab.tf import keras
-from digitlab.train_cli import non_negative_int
+from digitlab.train_cli import non_negative_int, share
 from digitlab.training import fit_recipe
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
@@ -107,12 +107,20 @@ def main():
         metavar="FILTERS",
         help="time the default with this many filters in its extra convolution (0: none), as train.py's flag",
     )
+    parser.add_argument(
+        "--label-smoothing",
+        type=share,
+        metavar="SHARE",
+        help="time the default with this label smoothing (0: none), as train.py's flag",
+    )
     args = parser.parse_args()
 
     train, test = load_mnist()
     recipe = RECIPES[DEFAULT_ARCH]
     if args.conv_at_7x7 is not None:
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
+    if args.label_smoothing is not None:
+        recipe = dataclasses.replace(recipe, label_smoothing=args.label_smoothing)
     runs = {
         "keras-io simple convnet (reference)": (
             train_reference(train, REFERENCE_EPOCHS if args.full else args.epochs),
