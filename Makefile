@@ -86,6 +86,7 @@ bench: install debian-packages
 	$(PY) bench/classroom.py --students 30 --minutes 3 --class-wall
 	$(PY) bench/soak.py
 	$(PY) bench/train.py
+	$(PY) bench/smoothing_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,6 +15,7 @@ MISSING = "/nonexistent/data"
         ("read_numbers", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("accuracy", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("train", ["--epochs", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("smoothing_cost", ["--rounds", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("drawn", ["--writers-dir", MISSING], {}, "ujipenchars2-digits.json"),
         ("usps", ["--usps", MISSING], {}, "zip.test.gz"),
     ],
