@@ -18,7 +18,7 @@ from common import print_table, run_benchmark, write_result
 
 from digitlab.data import load_mnist
 from digitlab.train_cli import positive_int
-from digitlab.training import make_dataset, recipe_augmentation, recipe_loss
+from digitlab.training import recipe_dataset, recipe_loss
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
 BATCH_SIZE = 128
@@ -30,14 +30,7 @@ def images_per_second(recipe, images, labels):
     model = recipe.build()
     steps = -(-len(images) // BATCH_SIZE)
     model.compile(optimizer=recipe.make_optimizer(steps, 1), loss=recipe_loss(recipe), metrics=["accuracy"])
-    data = make_dataset(
-        images,
-        labels,
-        BATCH_SIZE,
-        shuffle_seed=0,
-        augmenter=recipe_augmentation(recipe),
-        one_hot=bool(recipe.label_smoothing),
-    )
+    data = recipe_dataset(recipe, images, labels, BATCH_SIZE, shuffle_seed=0, augment=True)
     model.fit(data.take(WARMUP_STEPS), epochs=1, shuffle=False, verbose=0)
     started = time.perf_counter()
     model.fit(data, epochs=1, shuffle=False, verbose=0)

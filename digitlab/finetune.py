@@ -102,7 +102,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
     test before and after), or None when the job was cancelled (then nothing is saved).
     """
     from digitlab.evaluation import evaluate
-    from digitlab.training import TrainingRun, history_lists, make_dataset, recipe_augmentation, recipe_loss
+    from digitlab.training import TrainingRun, history_lists, recipe_dataset, recipe_loss
 
     x_user, y_user = samples
     problem = samples_problem(user, y_user)
@@ -121,13 +121,10 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
         loss=recipe_loss(tuned),
         metrics=["accuracy"],
     )
-    one_hot = bool(tuned.label_smoothing)
     started = time.perf_counter()
     history = model.fit(
-        make_dataset(
-            x_fit, y_fit, BATCH_SIZE, shuffle_seed=seed, augmenter=recipe_augmentation(tuned), one_hot=one_hot
-        ),
-        validation_data=make_dataset(x_held, y_held, BATCH_SIZE, one_hot=one_hot),
+        recipe_dataset(tuned, x_fit, y_fit, BATCH_SIZE, shuffle_seed=seed, augment=True),
+        validation_data=recipe_dataset(tuned, x_held, y_held, BATCH_SIZE),
         epochs=epochs,
         shuffle=False,
         callbacks=[job.progress_callback()],

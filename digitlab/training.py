@@ -244,6 +244,13 @@ def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None, 
     return dataset.prefetch(AUTOTUNE)
 
 
+def recipe_dataset(recipe, images, labels, batch_size, shuffle_seed=None, augment=False):
+    """`make_dataset` as `recipe` trains: through its augmentation if `augment`, one-hot labels if it smooths them."""
+    augmenter = recipe_augmentation(recipe) if augment else None
+    one_hot = bool(recipe.label_smoothing)
+    return make_dataset(images, labels, batch_size, shuffle_seed=shuffle_seed, augmenter=augmenter, one_hot=one_hot)
+
+
 def split_validation(recipe, train, test):
     """The training and monitoring sets: a recipe's own split, or the test set (monitoring only)."""
     (x_train, y_train), (x_test, y_test) = train, test
@@ -273,10 +280,8 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
             loss=recipe_loss(recipe),
             metrics=["accuracy"],
         )
-    one_hot = bool(recipe.label_smoothing)
-    augmenter = recipe_augmentation(recipe)
-    fit_data = make_dataset(x_fit, y_fit, batch_size, shuffle_seed=seed, augmenter=augmenter, one_hot=one_hot)
-    val_data = make_dataset(x_val, y_val, max(batch_size, 500), one_hot=one_hot)
+    fit_data = recipe_dataset(recipe, x_fit, y_fit, batch_size, shuffle_seed=seed, augment=True)
+    val_data = recipe_dataset(recipe, x_val, y_val, max(batch_size, 500))
     started = time.perf_counter()
     history = model.fit(
         fit_data, validation_data=val_data, epochs=epochs, shuffle=False, callbacks=list(callbacks), verbose=verbose

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digitlab.tf import keras
-from digitlab.training import RandomAffine, RandomPenWidth, augmentation, make_dataset, recipe_loss, scale_pixels
+from digitlab.training import RandomAffine, RandomPenWidth, augmentation, recipe_dataset, recipe_loss, scale_pixels
 from digitlab.zoo import RECIPES
 
 
@@ -99,7 +99,7 @@ def test_pen_width_comes_before_the_moves_and_sleeps_at_inference(digits):
 def test_label_smoothing_trains_against_one_hot_targets_that_give_each_class_its_share():
     smoothed = RECIPES["cnn"]
     images, labels = np.zeros((3, 28, 28), np.uint8), np.array([0, 7, 9])
-    _, targets = next(iter(make_dataset(images, labels, 3, one_hot=True)))
+    _, targets = next(iter(recipe_dataset(smoothed, images, labels, 3)))
     np.testing.assert_array_equal(np.argmax(targets, axis=1), labels)
     loss = recipe_loss(smoothed)
     sure = np.eye(10, dtype=np.float32)[labels]
