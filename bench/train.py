@@ -84,9 +84,9 @@ def train_reference(train, epochs):
 
 def train_default(recipe, train, test, epochs):
     """Fit the default recipe through the project's own pipeline (its training set, tf.data, augmentation, strategy)."""
-    fit_set, _ = training_set(train, recipe.usps_train, writers=WriterDigits() if recipe.writers_train else None)
+    fit_set, sources = training_set(train, recipe.usps_train, writers=WriterDigits() if recipe.writers_train else None)
     timer = EpochTimer()
-    run = fit_recipe(recipe, fit_set, test, epochs=epochs, callbacks=[timer], verbose=0)
+    run = fit_recipe(recipe, fit_set, test, epochs=epochs, callbacks=[timer], verbose=0, sources=sources)
     return run.model, timer, run.train_images
 
 

@@ -348,6 +348,7 @@ def train_zoo_model(job, arch, mnist, out_dir, epochs, batch_size, limit=None, s
         seed=seed,
         callbacks=[job.progress_callback()],
         verbose=0,
+        sources=sources,
     )
     if job.cancel_requested:
         return None

@@ -47,6 +47,14 @@ def share(text):
     return value
 
 
+def loss_weight(text):
+    """A weight within 0.1–10 for one source's digits."""
+    value = float(text)
+    if not 0.1 <= value <= 10.0:
+        raise argparse.ArgumentTypeError(f"must lie within 0.1-10, got {value}")
+    return value
+
+
 def training_writers(text):
     """'1-30' → range(1, 31), refusing any writer outside UJI's training writers W01–W40."""
     first, _, last = text.partition("-")
@@ -125,6 +133,12 @@ def parse_args(argv):
         help="leave USPS's last N training digits out and measure them as validation (screening runs)",
     )
     parser.add_argument(
+        "--usps-weight",
+        type=loss_weight,
+        metavar="WEIGHT",
+        help="override the recipe's weight of USPS's training digits in the loss (the recipe's: 1, as any other digit)",
+    )
+    parser.add_argument(
         "--pen-width",
         type=share,
         help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker (0-1)",
@@ -177,6 +191,7 @@ def train_one(recipe, training, test, args, hashes, stopper):
         seed=args.seed,
         callbacks=[stopper],
         verbose=1 if sys.stdout.isatty() else 2,
+        sources=sources,
     )
     if stopper.requested:
         raise KeyboardInterrupt
@@ -224,6 +239,8 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
     if args.shear is not None:
         recipe = dataclasses.replace(recipe, shear=args.shear)
+    if args.usps_weight is not None:
+        recipe = dataclasses.replace(recipe, usps_weight=args.usps_weight)
     if args.label_smoothing is not None:
         recipe = dataclasses.replace(recipe, label_smoothing=args.label_smoothing)
     if args.ema is not None and recipe.name == "cnn":

@@ -227,28 +227,51 @@ def recipe_loss(recipe):
     return "sparse_categorical_crossentropy"
 
 
-def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None, one_hot=False):
+def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None, one_hot=False, weights=None):
     """A batched tf.data pipeline; shuffled when a seed is given, put through `augmenter` on the fly if given.
 
-    With `one_hot`, labels come as one-hot rows (what a loss with label smoothing needs) instead of class numbers.
+    With `one_hot`, labels come as one-hot rows (what a loss with label smoothing needs) instead of class numbers;
+    with `weights` (one per image), each batch also carries them, and Keras weighs each digit's loss by its own.
     """
     labels = labels.astype(np.int32)
     if one_hot:
         labels = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
-    dataset = tf.data.Dataset.from_tensor_slices((scale_pixels(images), labels))
+    columns = (scale_pixels(images), labels) if weights is None else (scale_pixels(images), labels, weights)
+    dataset = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if augmenter is not None:
-        dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
+
+        def augment(x, *labels_and_weights):
+            return (augmenter(x, training=True), *labels_and_weights)
+
+        dataset = dataset.map(augment, num_parallel_calls=AUTOTUNE)
     return dataset.prefetch(AUTOTUNE)
 
 
-def recipe_dataset(recipe, images, labels, batch_size, shuffle_seed=None, augment=False):
+def recipe_dataset(recipe, images, labels, batch_size, shuffle_seed=None, augment=False, weights=None):
     """`make_dataset` as `recipe` trains: through its augmentation if `augment`, one-hot labels if it smooths them."""
     augmenter = recipe_augmentation(recipe) if augment else None
     one_hot = bool(recipe.label_smoothing)
-    return make_dataset(images, labels, batch_size, shuffle_seed=shuffle_seed, augmenter=augmenter, one_hot=one_hot)
+    return make_dataset(
+        images, labels, batch_size, shuffle_seed=shuffle_seed, augmenter=augmenter, one_hot=one_hot, weights=weights
+    )
+
+
+def source_weights(recipe, sources):
+    """One loss weight per training digit, by its source (`training_set`'s list): USPS's count `recipe.usps_weight`.
+
+    None when every digit counts once, so that such a recipe trains exactly as before weights existed.
+    """
+    if recipe.usps_weight == 1 or not sources:
+        return None
+    return np.concatenate(
+        [
+            np.full(part["digits"], recipe.usps_weight if part["source"].startswith("USPS") else 1.0, np.float32)
+            for part in sources
+        ]
+    )
 
 
 def split_validation(recipe, train, test):
@@ -265,8 +288,11 @@ def history_lists(history):
     return {key: [float(value) for value in values] for key, values in history.history.items()}
 
 
-def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callbacks=(), verbose=1):
-    """Build, compile and fit `recipe` from scratch; returns the model, its history and the time."""
+def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callbacks=(), verbose=1, sources=None):
+    """Build, compile and fit `recipe` from scratch; returns the model, its history and the time.
+
+    `sources` (`training_set`'s list of what `train` holds) lets the recipe weigh its sources' digits.
+    """
     keras.utils.set_random_seed(seed)
     epochs = epochs or recipe.epochs
     batch_size = batch_size or recipe.batch_size
@@ -280,7 +306,9 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
             loss=recipe_loss(recipe),
             metrics=["accuracy"],
         )
-    fit_data = recipe_dataset(recipe, x_fit, y_fit, batch_size, shuffle_seed=seed, augment=True)
+    weights = source_weights(recipe, sources)
+    weights = None if weights is None else weights[: len(x_fit)]
+    fit_data = recipe_dataset(recipe, x_fit, y_fit, batch_size, shuffle_seed=seed, augment=True, weights=weights)
     val_data = recipe_dataset(recipe, x_val, y_val, max(batch_size, 500))
     started = time.perf_counter()
     history = model.fit(

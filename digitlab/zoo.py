@@ -30,6 +30,7 @@ class Recipe:
     label_smoothing: float = 0.0
     ema_momentum: float = 0.0
     usps_train: bool = False
+    usps_weight: float = 1.0
     writers_train: bool = False
     conv_at_7x7: int = 0
     notes: list = field(default_factory=list)

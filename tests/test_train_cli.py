@@ -71,6 +71,8 @@ def test_the_card_names_its_model_file(quick_run):
         ["--shear", "2"],
         ["--label-smoothing", "1.5"],
         ["--ema", "1.2"],
+        ["--usps-weight", "0"],
+        ["--usps-weight", "x"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],
@@ -202,3 +204,8 @@ def test_weight_averaging_is_off_unless_a_flag_turns_it_on_for_cnn():
     assert with_overrides(RECIPES["cnn"], parse_args([])).ema_momentum == 0.0
     assert with_overrides(RECIPES["cnn"], parse_args(["--ema", "0.999"])).ema_momentum == 0.999
     assert with_overrides(RECIPES["mlp-small"], parse_args(["--ema", "0.999"])).ema_momentum == 0.0
+
+
+def test_usps_counts_once_unless_a_flag_weighs_it():
+    assert with_overrides(RECIPES["cnn"], parse_args([])).usps_weight == 1.0
+    assert with_overrides(RECIPES["cnn"], parse_args(["--usps-weight", "2"])).usps_weight == 2.0

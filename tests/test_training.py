@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from digitlab.tf import keras
-from digitlab.training import RandomAffine, RandomPenWidth, augmentation, recipe_dataset, recipe_loss, scale_pixels
+from digitlab.training import (
+    RandomAffine,
+    RandomPenWidth,
+    augmentation,
+    fit_recipe,
+    recipe_dataset,
+    recipe_loss,
+    scale_pixels,
+    source_weights,
+)
 from digitlab.zoo import RECIPES
 
 
@@ -105,3 +114,40 @@ def test_label_smoothing_trains_against_one_hot_targets_that_give_each_class_its
     sure = np.eye(10, dtype=np.float32)[labels]
     assert float(loss(targets, sure)) > float(loss(targets, 0.91 * sure + 0.01))
     assert recipe_loss(dataclasses.replace(smoothed, label_smoothing=0.0)) == "sparse_categorical_crossentropy"
+
+
+SOURCES = [
+    {"source": "MNIST train", "digits": 3},
+    {"source": "USPS train (the last 1000 held out)", "digits": 2},
+    {"source": "optdigits", "digits": 1},
+]
+
+
+def test_usps_weight_gives_each_usps_digit_its_weight_and_leaves_the_rest_at_one():
+    heavier = dataclasses.replace(RECIPES["cnn"], usps_weight=2.0)
+    np.testing.assert_array_equal(source_weights(heavier, SOURCES), [1, 1, 1, 2, 2, 1])
+    assert source_weights(RECIPES["cnn"], SOURCES) is None
+    assert source_weights(heavier, None) is None
+
+
+def test_weights_ride_through_the_augmented_pipeline_with_their_digits():
+    weights = np.array([1, 1, 1, 2, 2, 1], np.float32)
+    images, labels = np.zeros((6, 28, 28), np.uint8), np.arange(6)
+    batch = next(iter(recipe_dataset(RECIPES["cnn"], images, labels, 6, shuffle_seed=0, augment=True, weights=weights)))
+    moved, targets, batch_weights = batch
+    assert moved.shape == (6, 28, 28, 1)
+    np.testing.assert_array_equal(np.asarray(batch_weights), weights[np.argmax(targets, axis=1)])
+
+
+def test_a_heavier_source_changes_what_the_model_learns(mnist):
+    (x, y), _ = mnist
+    recipe = dataclasses.replace(RECIPES["mlp-small"], epochs=1)
+    sources = [{"source": "MNIST train", "digits": 200}, {"source": "USPS train", "digits": 56}]
+    train = (x[:256], y[:256])
+    fits = [
+        fit_recipe(dataclasses.replace(recipe, usps_weight=weight), train, (x[:10], y[:10]), verbose=0, sources=sources)
+        for weight in (1.0, 1.0, 5.0)
+    ]
+    same, heavier = fits[0].model.get_weights()[0], fits[2].model.get_weights()[0]
+    np.testing.assert_array_equal(same, fits[1].model.get_weights()[0])
+    assert not np.allclose(same, heavier)
