@@ -1,6 +1,6 @@
 """What label smoothing costs the default recipe's training: steps with and without it, interleaved in one process.
 
-`bench/train.py` times the recipe against a reference, each once; on a noisy host two such runs
+`bench/train.py` times the recipe against a reference, a round at a time; on a noisy host two rounds
 can differ by half, too much to see a small cost. Here each round fits a fresh `cnn` for one
 epoch on the same MNIST images, with the recipe's augmentation, once with sparse labels and once
 with labels smoothed by the recipe's share, so that both see the same host; the median of the

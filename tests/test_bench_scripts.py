@@ -1,4 +1,4 @@
-"""The benchmark scripts without their data: a one-line error and exit 1, never a traceback."""
+"""The benchmark scripts without their data or with a bad flag: a one-line error or usage, never a traceback."""
 
 import pytest
 
@@ -25,4 +25,15 @@ def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args
     assert process.returncode == 1
     last_line = process.stderr.strip().splitlines()[-1]
     assert last_line.startswith("error: ") and named in last_line
+    assert_no_traceback(process)
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [("train", ["--rounds", "0"]), ("train", ["--epochs", "2", "--full"]), ("smoothing_cost", ["--rounds", "x"])],
+)
+def test_a_benchmark_given_a_bad_flag_exits_2_with_usage(script, args):
+    process = run_script(f"bench/{script}.py", *args)
+    assert process.returncode == 2
+    assert "usage:" in process.stderr
     assert_no_traceback(process)
