@@ -34,7 +34,7 @@ def _adamw_cosine(recipe, total_steps, steps_per_epoch):
     # With `ema_momentum`, training ends on a moving average of the weights instead of their last values.
     return keras.optimizers.AdamW(
         learning_rate=schedule,
-        weight_decay=1e-4,
+        weight_decay=recipe.weight_decay,
         use_ema=bool(recipe.ema_momentum),
         ema_momentum=recipe.ema_momentum or 0.99,
     )

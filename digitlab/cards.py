@@ -45,6 +45,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "label_smoothing": recipe.label_smoothing,
             "usps_weight": recipe.usps_weight,
             "ema_momentum": recipe.ema_momentum,
+            "weight_decay": recipe.weight_decay,
             "conv_at_7x7": recipe.conv_at_7x7,
             "validation": recipe.validation,
             "notes": recipe.notes,

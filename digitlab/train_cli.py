@@ -161,6 +161,12 @@ def parse_args(argv):
         help="cnn only: end training on a moving average of the weights with this momentum (e.g. 0.999; 0: off)",
     )
     parser.add_argument(
+        "--weight-decay",
+        type=share,
+        metavar="DECAY",
+        help="cnn only: AdamW's decoupled weight decay (the recipe's: 0.0001)",
+    )
+    parser.add_argument(
         "--conv-at-7x7",
         type=non_negative_int,
         metavar="FILTERS",
@@ -245,6 +251,8 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, label_smoothing=args.label_smoothing)
     if args.ema is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, ema_momentum=args.ema)
+    if args.weight_decay is not None and recipe.name == "cnn":
+        recipe = dataclasses.replace(recipe, weight_decay=args.weight_decay)
     if args.conv_at_7x7 is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
     return recipe

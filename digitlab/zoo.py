@@ -29,6 +29,7 @@ class Recipe:
     shear: float = 0.0
     label_smoothing: float = 0.0
     ema_momentum: float = 0.0
+    weight_decay: float = 0.0
     usps_train: bool = False
     usps_weight: float = 1.0
     writers_train: bool = False
@@ -125,6 +126,7 @@ RECIPES = {
             writers_train=True,
             conv_at_7x7=64,
             label_smoothing=0.1,
+            weight_decay=1e-4,
             notes=[
                 "AdamW (weight decay 1e-4), one epoch of linear warm-up then cosine decay.",
                 "Cross-entropy against labels smoothed by 0.1, chosen on UJI's writers W21–W40 (+0.30 and +0.05 "

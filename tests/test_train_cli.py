@@ -72,6 +72,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--label-smoothing", "1.5"],
         ["--ema", "1.2"],
         ["--usps-weight", "0"],
+        ["--weight-decay", "-0.1"],
         ["--usps-weight", "x"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
@@ -209,3 +210,11 @@ def test_weight_averaging_is_off_unless_a_flag_turns_it_on_for_cnn():
 def test_usps_counts_once_unless_a_flag_weighs_it():
     assert with_overrides(RECIPES["cnn"], parse_args([])).usps_weight == 1.0
     assert with_overrides(RECIPES["cnn"], parse_args(["--usps-weight", "2"])).usps_weight == 2.0
+
+
+def test_weight_decay_is_the_recipes_unless_a_flag_overrides_it_for_cnn():
+    assert with_overrides(RECIPES["cnn"], parse_args([])).weight_decay == 1e-4
+    assert with_overrides(RECIPES["cnn"], parse_args(["--weight-decay", "0.05"])).weight_decay == 0.05
+    assert with_overrides(RECIPES["mlp-small"], parse_args(["--weight-decay", "0.05"])).weight_decay == 0.0
+    optimizer = with_overrides(RECIPES["cnn"], parse_args(["--weight-decay", "0.05"])).make_optimizer(100)
+    assert optimizer.weight_decay == 0.05
