@@ -28,6 +28,7 @@ USPS_TRAIN_FILE = "zip.train.gz"
 USPS_TEST_FILE = "zip.test.gz"
 USPS_ORIGIN = "https://hastie.su.domains/ElemStatLearn/datasets/zip.train.gz"
 USPS_SIDE = 16
+USPS_SOURCE = "USPS train"  # How a training set names USPS's digits among its sources.
 WRITERS_ENV_VAR = "WRITERS_DIR"
 UJI_FILE = "uji/ujipenchars2-digits.json"
 OPTDIGITS_FILES = [f"optdigits/optdigits-orig.{part}.gz" for part in ("tra", "cv", "windep")]
@@ -217,7 +218,7 @@ def training_set(train, with_usps, limit=None, usps_folder=None, writers=None, u
     parts = [("MNIST train", *train)]
     beyond_mnist = limit is None or limit > len(train[0])
     if with_usps and beyond_mnist:
-        source = f"USPS train (the last {usps_held_out} held out)" if usps_held_out else "USPS train"
+        source = f"{USPS_SOURCE} (the last {usps_held_out} held out)" if usps_held_out else USPS_SOURCE
         parts.append((source, *usps_training_digits(usps_folder, usps_held_out)))
     if writers is not None and beyond_mnist:
         parts.extend(writer_parts(writers))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitlab.data import USPS_SOURCE
 from digitlab.tf import keras, tf
 from digitlab.zoo import NUM_CLASSES
 
@@ -268,7 +269,7 @@ def source_weights(recipe, sources):
         return None
     return np.concatenate(
         [
-            np.full(part["digits"], recipe.usps_weight if part["source"].startswith("USPS") else 1.0, np.float32)
+            np.full(part["digits"], recipe.usps_weight if part["source"].startswith(USPS_SOURCE) else 1.0, np.float32)
             for part in sources
         ]
     )
