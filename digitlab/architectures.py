@@ -114,16 +114,17 @@ def _conv_block(x, filters, kernel_size):
     return layers.ReLU()(x)
 
 
-def build_cnn(conv_at_7x7=0):
+def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64)):
     """The project's default: batch-normalised convolutions sized to train in minutes on a CPU.
 
-    `conv_at_7x7` filters of one more convolution after the second pooling (a lever; 0: none).
+    `filters_at_14x14` gives the filters of each convolution between the two poolings, and
+    `conv_at_7x7` those of one more convolution after the second pooling (levers; 0: none).
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = _conv_block(inputs, 32, 5)
     x = layers.MaxPooling2D(2)(x)
-    x = _conv_block(x, 64, 3)
-    x = _conv_block(x, 64, 3)
+    for filters in filters_at_14x14:
+        x = _conv_block(x, filters, 3)
     x = layers.MaxPooling2D(2)(x)
     if conv_at_7x7:
         x = _conv_block(x, conv_at_7x7, 3)

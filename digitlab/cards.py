@@ -47,6 +47,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "ema_momentum": recipe.ema_momentum,
             "weight_decay": recipe.weight_decay,
             "conv_at_7x7": recipe.conv_at_7x7,
+            "filters_at_14x14": list(recipe.filters_at_14x14),
             "validation": recipe.validation,
             "notes": recipe.notes,
         },

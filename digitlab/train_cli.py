@@ -55,6 +55,14 @@ def loss_weight(text):
     return value
 
 
+def filter_counts(text):
+    """'48,48' → (48, 48): one to three convolutions' filters, each at least 1."""
+    counts = tuple(positive_int(part) for part in text.split(","))
+    if len(counts) > 3:
+        raise argparse.ArgumentTypeError(f"give one to three filter counts, got {len(counts)}")
+    return counts
+
+
 def training_writers(text):
     """'1-30' → range(1, 31), refusing any writer outside UJI's training writers W01–W40."""
     first, _, last = text.partition("-")
@@ -172,6 +180,12 @@ def parse_args(argv):
         metavar="FILTERS",
         help="cnn only: filters of the extra convolution after the second pooling (the recipe's: 64; 0: none)",
     )
+    parser.add_argument(
+        "--filters-at-14x14",
+        type=filter_counts,
+        metavar="FILTERS[,FILTERS]",
+        help="cnn only: filters of each convolution between the two poolings (the recipe's: 64,64)",
+    )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
@@ -255,6 +269,8 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, weight_decay=args.weight_decay)
     if args.conv_at_7x7 is not None and recipe.name == "cnn":
         recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
+    if args.filters_at_14x14 is not None and recipe.name == "cnn":
+        recipe = dataclasses.replace(recipe, filters_at_14x14=args.filters_at_14x14)
     return recipe
 
 

@@ -34,15 +34,19 @@ class Recipe:
     usps_weight: float = 1.0
     writers_train: bool = False
     conv_at_7x7: int = 0
+    filters_at_14x14: tuple = ()
     notes: list = field(default_factory=list)
 
     def build(self):
         """A fresh, untrained Keras model for this recipe."""
         from digitlab import architectures
 
+        options = {}
         if self.conv_at_7x7:
-            return architectures.BUILDERS[self.name](conv_at_7x7=self.conv_at_7x7)
-        return architectures.BUILDERS[self.name]()
+            options["conv_at_7x7"] = self.conv_at_7x7
+        if self.filters_at_14x14:
+            options["filters_at_14x14"] = self.filters_at_14x14
+        return architectures.BUILDERS[self.name](**options)
 
     def make_optimizer(self, steps_per_epoch, epochs=None):
         """A fresh optimizer for this recipe; learning-rate schedules span `epochs` (default: the recipe's)."""
@@ -125,6 +129,7 @@ RECIPES = {
             usps_train=True,
             writers_train=True,
             conv_at_7x7=64,
+            filters_at_14x14=(64, 64),
             label_smoothing=0.1,
             weight_decay=1e-4,
             notes=[

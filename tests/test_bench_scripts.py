@@ -30,7 +30,12 @@ def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args
 
 @pytest.mark.parametrize(
     ("script", "args"),
-    [("train", ["--rounds", "0"]), ("train", ["--epochs", "2", "--full"]), ("smoothing_cost", ["--rounds", "x"])],
+    [
+        ("train", ["--rounds", "0"]),
+        ("train", ["--epochs", "2", "--full"]),
+        ("train", ["--filters-at-14x14", "0"]),
+        ("smoothing_cost", ["--rounds", "x"]),
+    ],
 )
 def test_a_benchmark_given_a_bad_flag_exits_2_with_usage(script, args):
     process = run_script(f"bench/{script}.py", *args)

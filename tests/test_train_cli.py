@@ -77,6 +77,9 @@ def test_the_card_names_its_model_file(quick_run):
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],
+        ["--filters-at-14x14", "0"],
+        ["--filters-at-14x14", "48,x"],
+        ["--filters-at-14x14", "8,8,8,8"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
@@ -131,12 +134,17 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         usps_folder,
         writers_folder,
         *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
-        *["--conv-at-7x7", "16"],
+        *["--conv-at-7x7", "16", "--filters-at-14x14", "8"],
     )
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
     assert card["recipe"]["conv_at_7x7"] == 16
     assert {"type": "Conv2D", "output_shape": "(None, 7, 7, 16)"}.items() <= card["layers"][-10].items()
+    assert card["recipe"]["filters_at_14x14"] == [8]
+    assert [row["output_shape"] for row in card["layers"] if row["type"] == "Conv2D"][1:3] == [
+        "(None, 14, 14, 8)",
+        "(None, 7, 7, 16)",
+    ]
     assert 0 < card["usps_validation_accuracy"] <= 1 and 0 < card["drawn_validation_accuracy"] <= 1
     assert card["drawn_validation_writers"] == "W31–W40"
 
@@ -188,6 +196,13 @@ def test_the_extra_convolution_is_the_recipes_unless_a_flag_overrides_it(flags, 
     args = parse_args(flags)
     assert with_overrides(RECIPES["cnn"], args).conv_at_7x7 == filters
     assert with_overrides(RECIPES["mlp-small"], args).conv_at_7x7 == 0
+
+
+@pytest.mark.parametrize(("flags", "filters"), [([], (64, 64)), (["--filters-at-14x14", "48,48"], (48, 48))])
+def test_the_convolutions_between_the_poolings_are_the_recipes_unless_a_flag_overrides_them(flags, filters):
+    args = parse_args(flags)
+    assert with_overrides(RECIPES["cnn"], args).filters_at_14x14 == filters
+    assert with_overrides(RECIPES["mlp-small"], args).filters_at_14x14 == ()
 
 
 def test_the_slant_augmentation_is_off_unless_a_flag_turns_it_on():
