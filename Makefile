@@ -85,7 +85,7 @@ bench: install debian-packages
 	$(PY) bench/classroom.py --students 60 --minutes 3 --against-bare
 	$(PY) bench/classroom.py --students 30 --minutes 3 --class-wall
 	$(PY) bench/soak.py
-	$(PY) bench/train.py --epochs 2 --rounds 3
+	$(PY) bench/train.py --epochs 2 --rounds 3 --interleave
 	$(PY) bench/smoothing_cost.py
 
 clean:

@@ -9,17 +9,25 @@ the two unevenly, so `--rounds N` times both N times, alternating which goes fir
 judges the median ratio. Each is timed per epoch; the first epoch (graph tracing) is left out
 of the throughput when more than one epoch runs.
 
+Such a host also throttles a process in bursts of a few seconds (a fit's throughput then drops
+to one of a few fixed levels), and a burst that falls on one recipe's fit and not the other's
+moves the ratio. `--interleave` trains both at once in two threads taking turns every second,
+so that both see the same bursts: the reference trains its whole 15 epochs while the default
+trains its N, about as long, and only the time of each one's own turns is counted.
+
 By default each recipe trains for a few epochs and the time to the whole default model is
 projected from its throughput; `--full` trains both recipes to the end and reports their
 real wall-clock time and test accuracy instead.
 
-    python bench/train.py [--epochs N | --full] [--rounds N] [--conv-at-7x7 FILTERS]
+    python bench/train.py [--epochs N [--interleave] | --full] [--rounds N] [--conv-at-7x7 FILTERS]
                           [--filters-at-14x14 FILTERS[,FILTERS]] [--label-smoothing SHARE]
 """
 
 import argparse
 import dataclasses
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from common import print_table, run_benchmark, write_result
@@ -36,6 +44,7 @@ REFERENCE_BATCH = 128
 REFERENCE_VALIDATION = 0.1
 REFERENCE_NAME = "keras-io simple convnet (reference)"
 DEFAULT_NAME = f"{DEFAULT_ARCH} (default model)"
+TURN_SECONDS = 1.0
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -49,6 +58,65 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._started)
+
+
+class Turns:
+    """Fits in threads taking turns: only the holder of the turn trains; the others wait between two batches.
+
+    A waiting fit's input pipeline may still fill its small prefetch buffer meanwhile.
+    """
+
+    def __init__(self, names, seconds):
+        self.seconds = seconds
+        self._running = list(names)
+        self._holder = self._running[0]
+        self._changed = threading.Condition()
+
+    def take(self, name):
+        with self._changed:
+            self._changed.wait_for(lambda: self._holder in (None, name))
+            self._holder = name
+
+    def pass_on(self, name, finished=False):
+        """Hand the turn to the next fit still running; `finished` takes `name` out of the rota."""
+        with self._changed:
+            following = self._running[(self._running.index(name) + 1) % len(self._running)]
+            if finished:
+                self._running.remove(name)
+            self._holder = following if following in self._running else None
+            self._changed.notify_all()
+
+
+class TurnTimer(EpochTimer):
+    """An EpochTimer for a fit taking turns: passes the turn on every `turns.seconds` and times its own turns only."""
+
+    def __init__(self, turns, name):
+        super().__init__()
+        self.turns, self.name = turns, name
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._held = 0.0
+        super().on_epoch_begin(epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        turn = time.perf_counter() - self._started
+        if turn >= self.turns.seconds:
+            self._held += turn
+            self.turns.pass_on(self.name)
+            self.turns.take(self.name)
+            self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(self._held + time.perf_counter() - self._started)
+
+
+def in_turns(turns, name, fit):
+    """Run `fit` in `name`'s turns, and leave the rota when it ends (or fails)."""
+    turns.take(name)
+    try:
+        return fit()
+    finally:
+        turns.pass_on(name, finished=True)
 
 
 def reference_model():
@@ -68,13 +136,12 @@ def reference_model():
     )
 
 
-def train_reference(train, epochs):
+def train_reference(train, epochs, timer):
     """Fit the reference recipe as the example does; returns the model, the epoch timer and its images per epoch."""
     x_train, y_train = train
     keras.utils.set_random_seed(0)
     model = reference_model()
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    timer = EpochTimer()
     model.fit(
         x_train.astype("float32")[..., np.newaxis] / 255.0,
         keras.utils.to_categorical(y_train, 10),
@@ -87,10 +154,9 @@ def train_reference(train, epochs):
     return model, timer, int(len(x_train) * (1 - REFERENCE_VALIDATION))
 
 
-def train_default(recipe, train, test, epochs):
+def train_default(recipe, train, test, epochs, timer):
     """Fit the default recipe through the project's own pipeline (its training set, tf.data, augmentation, strategy)."""
     fit_set, sources = training_set(train, recipe.usps_train, writers=WriterDigits() if recipe.writers_train else None)
-    timer = EpochTimer()
     run = fit_recipe(recipe, fit_set, test, epochs=epochs, callbacks=[timer], verbose=0, sources=sources)
     return run.model, timer, run.train_images
 
@@ -104,8 +170,13 @@ def throughput(timer, images_per_epoch):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--epochs", type=int, default=3, help="epochs of each recipe to time (default: 3)")
+    which.add_argument("--epochs", type=positive_int, default=3, help="epochs of each recipe to time (default: 3)")
     which.add_argument("--full", action="store_true", help="train both recipes to the end")
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="train both at once, taking turns every second (the reference then trains its whole 15 epochs)",
+    )
     parser.add_argument(
         "--conv-at-7x7",
         type=non_negative_int,
@@ -131,6 +202,8 @@ def main():
         help="time both recipes this many times, alternating which goes first, and judge the median ratio (default: 1)",
     )
     args = parser.parse_args()
+    if args.interleave and args.full:
+        parser.error("--interleave times a few epochs; it cannot be combined with --full")
 
     train, test = load_mnist()
     recipe = RECIPES[DEFAULT_ARCH]
@@ -160,26 +233,37 @@ def main():
 
 
 def time_both(recipe, train, test, args, reference_first):
-    """One round: the reference and the default recipe timed one after the other, and their ratios."""
+    """One round: the reference and the default recipe timed one after the other (or in turns), and their ratios."""
+    reference_epochs = REFERENCE_EPOCHS if args.full or args.interleave else args.epochs
     fits = {
-        REFERENCE_NAME: lambda: (
-            train_reference(train, REFERENCE_EPOCHS if args.full else args.epochs),
-            REFERENCE_EPOCHS,
-        ),
-        DEFAULT_NAME: lambda: (
-            train_default(recipe, train, test, recipe.epochs if args.full else args.epochs),
+        REFERENCE_NAME: lambda timer: (train_reference(train, reference_epochs, timer), REFERENCE_EPOCHS),
+        DEFAULT_NAME: lambda timer: (
+            train_default(recipe, train, test, recipe.epochs if args.full else args.epochs, timer),
             recipe.epochs,
         ),
     }
     order = [REFERENCE_NAME, DEFAULT_NAME] if reference_first else [DEFAULT_NAME, REFERENCE_NAME]
-    results = {name: recipe_figures(*fits[name](), test, args.full) for name in order}
+    fitted = fit_in_turns(fits, order) if args.interleave else {name: fits[name](EpochTimer()) for name in order}
+    results = {name: recipe_figures(*fitted[name], test, args.full) for name in order}
     reference, default = results[REFERENCE_NAME], results[DEFAULT_NAME]
     return {
         "order": order,
+        "interleaved": args.interleave,
         "recipes": results,
         "throughput_ratio": round(default["images_per_second"] / reference["images_per_second"], 3),
         "time_ratio": round(default["projected_full_seconds"] / reference["projected_full_seconds"], 3),
     }
+
+
+def fit_in_turns(fits, order):
+    """Run every fit in its own thread, taking turns every TURN_SECONDS in `order`; their results by name."""
+    turns = Turns(order, TURN_SECONDS)
+    with ThreadPoolExecutor(len(order)) as pool:
+        futures = {
+            name: pool.submit(in_turns, turns, name, lambda name=name: fits[name](TurnTimer(turns, name)))
+            for name in order
+        }
+    return {name: future.result() for name, future in futures.items()}
 
 
 def recipe_figures(fitted, full_epochs, test, full):
@@ -198,7 +282,12 @@ def recipe_figures(fitted, full_epochs, test, full):
 
 def print_round(number, results, recipe, full):
     """One round's table and its ratios."""
-    print(f"\nround {number} ({' first, then '.join(results['order'])}):")
+    how = (
+        " and ".join(results["order"]) + " in turns"
+        if results["interleaved"]
+        else " first, then ".join(results["order"])
+    )
+    print(f"\nround {number} ({how}):")
     print_table(
         ["recipe", "epochs", "images/s", "time s", f"time to {REFERENCE_EPOCHS}/{recipe.epochs} epochs", "test acc"],
         [

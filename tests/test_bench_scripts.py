@@ -34,6 +34,8 @@ def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args
         ("train", ["--rounds", "0"]),
         ("train", ["--epochs", "2", "--full"]),
         ("train", ["--filters-at-14x14", "0"]),
+        ("train", ["--interleave", "--full"]),
+        ("train", ["--epochs", "0"]),
         ("smoothing_cost", ["--rounds", "x"]),
     ],
 )
