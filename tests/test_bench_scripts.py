@@ -16,6 +16,7 @@ MISSING = "/nonexistent/data"
         ("accuracy", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("train", ["--epochs", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("smoothing_cost", ["--rounds", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("shifted_views", ["--model", "model/cnn.keras"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("drawn", ["--writers-dir", MISSING], {}, "ujipenchars2-digits.json"),
         ("usps", ["--usps", MISSING], {}, "zip.test.gz"),
     ],
@@ -37,6 +38,7 @@ def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args
         ("train", ["--interleave", "--full"]),
         ("train", ["--epochs", "0"]),
         ("smoothing_cost", ["--rounds", "x"]),
+        ("shifted_views", []),
     ],
 )
 def test_a_benchmark_given_a_bad_flag_exits_2_with_usage(script, args):
