@@ -15,14 +15,7 @@ from pathlib import Path
 import numpy as np
 from common import SHARED_DATA, print_table, run_benchmark, write_result
 
-from digitlab.data import (
-    bitmaps_in_mnist_form,
-    drawn_test_set,
-    load_mnist,
-    load_usps,
-    usps_test_file,
-    usps_validation_digits,
-)
+from digitlab.data import drawn_test_set, load_mnist, usps_test_digits, usps_validation_digits
 from digitlab.tf import keras
 from digitlab.train_cli import positive_int
 
@@ -38,12 +31,11 @@ def digit_sets(usps_holdout):
     """The sets read, by name: validation first, then the reported test sets."""
     _, mnist_test = load_mnist()
     usps_folder = SHARED_DATA / "usps"
-    test_ink, test_labels = load_usps(usps_test_file(usps_folder))
     return {
         "MNIST test": mnist_test,
         "USPS validation": usps_validation_digits(usps_folder, usps_holdout),
         "drawn W21–W40": drawn_test_set(SHARED_DATA / "writers", VALIDATION_WRITERS)[:2],
-        "USPS test (reported)": (bitmaps_in_mnist_form(test_ink), test_labels),
+        "USPS test (reported)": usps_test_digits(usps_folder),
         "drawn W41–W60 (reported)": drawn_test_set(SHARED_DATA / "writers")[:2],
     }
 

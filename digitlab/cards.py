@@ -42,6 +42,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "augment": recipe.augment,
             "pen_width": recipe.pen_width,
             "shear": recipe.shear,
+            "stretch": recipe.stretch,
             "label_smoothing": recipe.label_smoothing,
             "usps_weight": recipe.usps_weight,
             "ema_momentum": recipe.ema_momentum,

@@ -32,6 +32,7 @@ USPS_SOURCE = "USPS train"  # How a training set names USPS's digits among its s
 WRITERS_ENV_VAR = "WRITERS_DIR"
 UJI_FILE = "uji/ujipenchars2-digits.json"
 OPTDIGITS_FILES = [f"optdigits/optdigits-orig.{part}.gz" for part in ("tra", "cv", "windep")]
+OPTDIGITS_OTHER_WRITERS_FILE = OPTDIGITS_FILES[-1]  # The 13 writers of neither `.tra` nor `.cv`.
 OPTDIGITS_SIDE = 32
 SEMEION_FILE = "semeion/semeion.data.gz"
 SEMEION_SIDE = 16
@@ -179,6 +180,12 @@ def usps_test_file(folder=None):
     if not folder:
         raise DatasetError(f"USPS's test digits are not on this machine. Set {USPS_ENV_VAR} to their folder.")
     return Path(folder) / USPS_TEST_FILE
+
+
+def usps_test_digits(folder=None):
+    """USPS's 2,007 test digits in MNIST form `(images, labels)`, as the app reads a scan of each."""
+    ink, labels = load_usps(usps_test_file(folder))
+    return bitmaps_in_mnist_form(ink), labels
 
 
 def usps_as_scan(ink, side=160):
@@ -398,6 +405,7 @@ class WriterDigits:
     joined: float = 0.0
     curled: float = 0.0
     overshot: float = 0.0
+    bitmaps_held_out: bool = False
     seed: int = 1
 
 
@@ -437,9 +445,27 @@ def writer_parts(spec):
             np.repeat(uji_labels, spec.uji_renders),
         )
     ]
-    optdigits = [load_optdigits(folder / name) for name in OPTDIGITS_FILES]
+    held_out = {OPTDIGITS_OTHER_WRITERS_FILE} if spec.bitmaps_held_out else set()
+    optdigits = [load_optdigits(folder / name) for name in OPTDIGITS_FILES if name not in held_out]
     optdigits_ink = np.concatenate([ink for ink, _ in optdigits])
-    parts.append(("optdigits", bitmaps_in_mnist_form(optdigits_ink), np.concatenate([y for _, y in optdigits])))
-    semeion_ink, semeion_labels = load_semeion(folder / SEMEION_FILE)
-    parts.append(("Semeion", bitmaps_in_mnist_form(semeion_ink), semeion_labels))
+    source = "optdigits (.tra and .cv; .windep held out)" if held_out else "optdigits"
+    parts.append((source, bitmaps_in_mnist_form(optdigits_ink), np.concatenate([y for _, y in optdigits])))
+    if not spec.bitmaps_held_out:
+        semeion_ink, semeion_labels = load_semeion(folder / SEMEION_FILE)
+        parts.append(("Semeion", bitmaps_in_mnist_form(semeion_ink), semeion_labels))
     return parts
+
+
+def held_out_bitmaps(folder=None):
+    """optdigits' `.windep` and Semeion in MNIST form `(images, labels)`: bitmaps by writers of no other file.
+
+    `WriterDigits(bitmaps_held_out=True)` leaves them out of training, so that a screening run can
+    measure how it reads new writers' scanned digits (USPS's test file may not be chosen on).
+    """
+    folder = writers_folder(folder)
+    optdigits_ink, optdigits_labels = load_optdigits(folder / OPTDIGITS_OTHER_WRITERS_FILE)
+    semeion_ink, semeion_labels = load_semeion(folder / SEMEION_FILE)
+    return (
+        np.concatenate([bitmaps_in_mnist_form(optdigits_ink), bitmaps_in_mnist_form(semeion_ink)]),
+        np.concatenate([optdigits_labels, semeion_labels]),
+    )

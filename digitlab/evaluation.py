@@ -57,10 +57,9 @@ def accuracy(model, images, labels, batch_size=1000):
 
 def usps_test_accuracy(model, usps_folder=None):
     """Accuracy on USPS's 2,007 test digits, each read the way the app reads a scan."""
-    from digitlab.data import bitmaps_in_mnist_form, load_usps, usps_test_file
+    from digitlab.data import usps_test_digits
 
-    ink, labels = load_usps(usps_test_file(usps_folder))
-    return accuracy(model, bitmaps_in_mnist_form(ink), labels)
+    return accuracy(model, *usps_test_digits(usps_folder))
 
 
 def usps_validation_accuracy(model, usps_folder, held_out):

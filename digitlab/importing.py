@@ -91,12 +91,12 @@ def canvas_figures(reader, images, labels):
 
 def other_writers_figures(reader):
     """Accuracy on USPS's test digits and on the drawn digits of W41–W60; None for data not on this machine."""
-    from digitlab.data import bitmaps_in_mnist_form, drawn_test_set, load_usps, usps_test_file
+    from digitlab.data import drawn_test_set, usps_test_digits
 
     figures = {"usps_test_accuracy": None, "drawn_test_accuracy": None}
     with contextlib.suppress(DatasetError):
-        ink, labels = load_usps(usps_test_file())
-        figures["usps_test_accuracy"] = accuracy(reader, bitmaps_in_mnist_form(ink) / 255.0, labels)
+        images, labels = usps_test_digits()
+        figures["usps_test_accuracy"] = accuracy(reader, images / 255.0, labels)
     with contextlib.suppress(DatasetError):
         images, labels, _ = drawn_test_set()
         figures["drawn_test_accuracy"] = accuracy(reader, images / 255.0, labels)

@@ -16,6 +16,7 @@ from digitlab.data import (
     DatasetError,
     WriterDigits,
     array_hashes,
+    held_out_bitmaps,
     load_mnist,
     training_set,
 )
@@ -141,6 +142,11 @@ def parse_args(argv):
         help="leave USPS's last N training digits out and measure them as validation (screening runs)",
     )
     parser.add_argument(
+        "--hold-out-bitmaps",
+        action="store_true",
+        help="leave optdigits' .windep and Semeion out and measure them as validation (screening runs)",
+    )
+    parser.add_argument(
         "--usps-weight",
         type=loss_weight,
         metavar="WEIGHT",
@@ -155,6 +161,11 @@ def parse_args(argv):
         "--shear",
         type=share,
         help="override the recipe's slant augmentation: columns moved up to this share of a row sideways (0-1)",
+    )
+    parser.add_argument(
+        "--stretch",
+        type=share,
+        help="override the recipe's stretch augmentation: width made up to this share narrower or wider (0-1)",
     )
     parser.add_argument(
         "--label-smoothing",
@@ -229,15 +240,24 @@ def train_one(recipe, training, test, args, hashes, stopper):
     )
 
 
-OTHER_FIGURES = ["usps_test_accuracy", "drawn_test_accuracy", "usps_validation_accuracy", "drawn_validation_accuracy"]
+OTHER_FIGURES = [
+    "usps_test_accuracy",
+    "drawn_test_accuracy",
+    "usps_validation_accuracy",
+    "drawn_validation_accuracy",
+    "bitmap_validation_accuracy",
+]
 
 
 def other_writers_figures(model, args):
     """Accuracy on USPS's test digits, on the drawn digits of W41–W60 and on the validation digits left out.
 
+    The validation digits are USPS's last ones, the UJI training writers not trained on and the
+    held-out bitmaps (optdigits' `.windep` and Semeion), as the flags left them out.
+
     Each figure only reports; a figure whose data is not on this machine is None.
     """
-    from digitlab.evaluation import drawn_accuracy, usps_test_accuracy, usps_validation_accuracy
+    from digitlab.evaluation import accuracy, drawn_accuracy, usps_test_accuracy, usps_validation_accuracy
 
     figures = dict.fromkeys(OTHER_FIGURES)
     with contextlib.suppress(DatasetError):
@@ -250,6 +270,8 @@ def other_writers_figures(model, args):
         if left_out:
             figures["drawn_validation_accuracy"] = drawn_accuracy(model, args.writers, left_out)
             figures["drawn_validation_writers"] = f"W{left_out[0]:02d}–W{left_out[-1]:02d}"
+        if args.hold_out_bitmaps:
+            figures["bitmap_validation_accuracy"] = accuracy(model, *held_out_bitmaps(args.writers))
     return figures
 
 
@@ -259,6 +281,8 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
     if args.shear is not None:
         recipe = dataclasses.replace(recipe, shear=args.shear)
+    if args.stretch is not None:
+        recipe = dataclasses.replace(recipe, stretch=args.stretch)
     if args.usps_weight is not None:
         recipe = dataclasses.replace(recipe, usps_weight=args.usps_weight)
     if args.label_smoothing is not None:
@@ -291,6 +315,7 @@ def writer_digits(with_writers, args):
         joined=args.join_strokes,
         curled=args.curl_tails,
         overshot=args.overshoot,
+        bitmaps_held_out=args.hold_out_bitmaps,
     )
 
 

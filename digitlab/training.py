@@ -136,12 +136,15 @@ class RandomAffine(layers.Layer):
     images then look softer than MNIST's test digits and the app's drawings. One matrix for
     all three moves keeps strokes as sharp as one interpolation allows. `rotation` is a
     fraction of a full turn, `zoom` and `shift` fractions of the image, as in those layers;
-    `shear` the most a column moves sideways per row, to slant the digit like another writer.
+    `shear` the most a column moves sideways per row, to slant the digit like another writer;
+    `stretch` the most its width changes against its height (0.2: 0.8–1.2 times), as a scanned
+    digit's does when its form or dataset normalised it to fill a box.
     """
 
-    def __init__(self, rotation, zoom, shift, shear=0.0, seed=None, **kwargs):
+    def __init__(self, rotation, zoom, shift, shear=0.0, stretch=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rotation, self.zoom, self.shift, self.shear, self.seed = rotation, zoom, shift, shear, seed
+        self.rotation, self.zoom, self.shift, self.shear, self.stretch = rotation, zoom, shift, shear, stretch
+        self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _uniform(self, count, limit):
@@ -157,9 +160,12 @@ class RandomAffine(layers.Layer):
         shift_x, shift_y = self._uniform(count, self.shift) * width, self._uniform(count, self.shift) * height
         # The slant is drawn only when asked, so that recipes without it keep their random stream.
         shear = self._uniform(count, self.shear) if self.shear else ops.zeros_like(angle)
-        # Each output pixel (x, y) reads the input at scale · rotation · shear · ((x, y) − centre) + centre − shift.
+        narrowing = 1.0 + self._uniform(count, self.stretch) if self.stretch else ops.ones_like(angle)
+        # Each output pixel (x, y) reads the input at
+        # narrowing (of x only) · scale · rotation · shear · ((x, y) − centre) + centre − shift.
         cos, sin = ops.cos(angle) * scale, ops.sin(angle) * scale
         row_x, row_y = cos * shear - sin, sin * shear + cos
+        cos, row_x = cos * narrowing, row_x * narrowing
         centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
         offset_x = centre_x - cos * centre_x - row_x * centre_y - shift_x
         offset_y = centre_y - sin * centre_x - row_y * centre_y - shift_y
@@ -169,7 +175,14 @@ class RandomAffine(layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(rotation=self.rotation, zoom=self.zoom, shift=self.shift, shear=self.shear, seed=self.seed)
+        config.update(
+            rotation=self.rotation,
+            zoom=self.zoom,
+            shift=self.shift,
+            shear=self.shear,
+            stretch=self.stretch,
+            seed=self.seed,
+        )
         return config
 
 
@@ -204,13 +217,14 @@ class RandomPenWidth(layers.Layer):
         return config
 
 
-def augmentation(pen_width=0.0, shear=0.0):
+def augmentation(pen_width=0.0, shear=0.0, stretch=0.0):
     """Small random rotations (±11°), zooms (±10 %) and shifts (±8 %), filling with background (black).
 
     With `pen_width` > 0, the strokes are first made thicker or thinner by up to that share of a pixel;
-    with `shear` > 0, the digit is also slanted by up to that much either way.
+    with `shear` > 0, the digit is also slanted by up to that much either way; with `stretch` > 0, made
+    up to that share narrower or wider.
     """
-    moves = RandomAffine(rotation=0.03, zoom=0.1, shift=0.08, shear=shear, name="augmentation")
+    moves = RandomAffine(rotation=0.03, zoom=0.1, shift=0.08, shear=shear, stretch=stretch, name="augmentation")
     if not pen_width:
         return moves
     return keras.Sequential([RandomPenWidth(pen_width, name="pen_width"), moves], name="augmentation")
@@ -218,7 +232,7 @@ def augmentation(pen_width=0.0, shear=0.0):
 
 def recipe_augmentation(recipe):
     """The augmentation `recipe` trains with, or None for a recipe without one."""
-    return augmentation(recipe.pen_width, recipe.shear) if recipe.augment else None
+    return augmentation(recipe.pen_width, recipe.shear, recipe.stretch) if recipe.augment else None
 
 
 def recipe_loss(recipe):

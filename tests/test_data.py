@@ -224,6 +224,18 @@ def test_the_training_set_adds_the_training_writers_and_the_bitmaps(with_writers
     assert longer_side.min() >= 18 and longer_side.max() <= 20
 
 
+def test_held_out_bitmaps_are_the_writers_that_training_then_leaves_out(mnist, writers_folder):
+    x_mnist, y_mnist = mnist[0]
+    spec = data.WriterDigits(writers_folder, uji_renders=1, bitmaps_held_out=True)
+    (x, _), sources = training_set((x_mnist[:100], y_mnist[:100]), False, writers=spec)
+    held_out, labels = data.held_out_bitmaps(writers_folder)
+    assert held_out.shape == (1797 + 1593, 28, 28) and held_out.dtype == np.uint8
+    assert np.bincount(labels, minlength=10).min() > 300
+    assert [s["digits"] for s in sources] == [100, 800, 1934 + 946]
+    trained = {image.tobytes() for image in x}
+    assert sum(image.tobytes() in trained for image in held_out) < 10
+
+
 def test_a_share_of_the_copies_is_drawn_without_lifting_the_pen(writers_folder):
     drawings, _, _, ids = data.uji_training_digits(writers_folder, range(1, 6))
     plain = data.drawn_digits(drawings, ids, 4, seed=1)

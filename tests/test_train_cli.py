@@ -69,6 +69,8 @@ def test_the_card_names_its_model_file(quick_run):
         ["--curl-tails", "1.5"],
         ["--overshoot", "-0.1"],
         ["--shear", "2"],
+        ["--stretch", "-0.2"],
+        ["--hold-out-bitmaps", "yes"],
         ["--label-smoothing", "1.5"],
         ["--ema", "1.2"],
         ["--usps-weight", "0"],
@@ -147,6 +149,18 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
     ]
     assert 0 < card["usps_validation_accuracy"] <= 1 and 0 < card["drawn_validation_accuracy"] <= 1
     assert card["drawn_validation_writers"] == "W31–W40"
+    assert card["bitmap_validation_accuracy"] is None
+
+
+def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them(tmp_path, usps_folder, writers_folder):
+    card = train_small_cnn(
+        tmp_path, usps_folder, writers_folder, "--uji-renders", "1", "--hold-out-bitmaps", "--stretch", "0.2"
+    )
+    assert [(s["source"], s["digits"]) for s in card["training_data"]][3:] == [
+        ("optdigits (.tra and .cv; .windep held out)", 1934 + 946),
+    ]
+    assert card["recipe"]["stretch"] == 0.2
+    assert 0 < card["bitmap_validation_accuracy"] <= 1
 
 
 def test_holding_out_all_of_usps_is_refused_in_one_line(tmp_path, usps_folder):

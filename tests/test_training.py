@@ -68,6 +68,17 @@ def test_shear_slants_a_vertical_bar_about_the_centre_by_up_to_its_share():
     assert (sideways > 1).any() and (sideways < -1).any()
 
 
+def test_stretch_makes_a_square_narrower_or_wider_by_up_to_its_share_and_keeps_its_height():
+    square = np.zeros((200, 28, 28, 1), np.float32)
+    square[:, 9:19, 9:19] = 1.0
+    stretched = np.asarray(RandomAffine(rotation=0, zoom=0, shift=0, stretch=0.2, seed=1)(square))[..., 0]
+    width = (stretched.max(axis=1) > 0.5).sum(axis=1)
+    height = (stretched.max(axis=2) > 0.5).sum(axis=1)
+    assert (height == 10).all()
+    assert width.min() >= 8 and width.max() <= 13
+    assert (width < 10).any() and (width > 10).any()
+
+
 def test_one_resampling_keeps_strokes_sharper_than_three_keras_layers(digits):
     layers = keras.layers
     three = keras.Sequential(

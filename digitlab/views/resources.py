@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from digitlab import store
-from digitlab.data import DatasetError, bitmaps_in_mnist_form, load_mnist, load_usps, usps_test_file
+from digitlab.data import DatasetError, load_mnist, usps_test_digits
 from digitlab.mnist_test import full_mnist_here, shipped_test_split
 from digitlab.model_server import RemoteClassifier
 from digitlab.store import file_version, model_dir
@@ -58,10 +58,9 @@ def mnist():
 def usps_test():
     """USPS's test digits in MNIST form `(images, labels)`, or None when they are not on this machine."""
     try:
-        ink, labels = load_usps(usps_test_file())
+        return usps_test_digits()
     except DatasetError:
         return None
-    return bitmaps_in_mnist_form(ink), labels
 
 
 def test_sets():
