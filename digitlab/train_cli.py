@@ -168,12 +168,6 @@ def parse_args(argv):
         help="override the recipe's stretch augmentation: width made up to this share narrower or wider (0-1)",
     )
     parser.add_argument(
-        "--mix-up",
-        type=share,
-        metavar="ALPHA",
-        help="override the recipe's MixUp: blend training digits and labels by Beta(ALPHA, ALPHA) shares (0: off)",
-    )
-    parser.add_argument(
         "--label-smoothing",
         type=share,
         metavar="SHARE",
@@ -289,8 +283,6 @@ def with_overrides(recipe, args):
         recipe = dataclasses.replace(recipe, shear=args.shear)
     if args.stretch is not None:
         recipe = dataclasses.replace(recipe, stretch=args.stretch)
-    if args.mix_up is not None:
-        recipe = dataclasses.replace(recipe, mix_up=args.mix_up)
     if args.usps_weight is not None:
         recipe = dataclasses.replace(recipe, usps_weight=args.usps_weight)
     if args.label_smoothing is not None:

@@ -70,7 +70,6 @@ def test_the_card_names_its_model_file(quick_run):
         ["--overshoot", "-0.1"],
         ["--shear", "2"],
         ["--stretch", "-0.2"],
-        ["--mix-up", "2"],
         ["--hold-out-bitmaps", "yes"],
         ["--label-smoothing", "1.5"],
         ["--ema", "1.2"],
@@ -155,15 +154,12 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
 
 def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them(tmp_path, usps_folder, writers_folder):
     card = train_small_cnn(
-        tmp_path,
-        usps_folder,
-        writers_folder,
-        *["--uji-renders", "1", "--hold-out-bitmaps", "--stretch", "0.2", "--mix-up", "0.2"],
+        tmp_path, usps_folder, writers_folder, "--uji-renders", "1", "--hold-out-bitmaps", "--stretch", "0.2"
     )
     assert [(s["source"], s["digits"]) for s in card["training_data"]][3:] == [
         ("optdigits (.tra and .cv; .windep held out)", 1934 + 946),
     ]
-    assert card["recipe"]["stretch"] == 0.2 and card["recipe"]["mix_up"] == 0.2
+    assert card["recipe"]["stretch"] == 0.2
     assert 0 < card["bitmap_validation_accuracy"] <= 1
 
 
