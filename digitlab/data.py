@@ -36,6 +36,7 @@ OPTDIGITS_OTHER_WRITERS_FILE = OPTDIGITS_FILES[-1]  # The 13 writers of neither 
 OPTDIGITS_SIDE = 32
 SEMEION_FILE = "semeion/semeion.data.gz"
 SEMEION_SIDE = 16
+SCAN_MARGIN = 0.25  # Paper around a bitmap digit read as a scan, as a share of the digit's side.
 UJI_TRAINING_WRITERS = range(1, 41)  # W01–W40; W41–W60 are the held-out test of drawn digits.
 UJI_TEST_WRITERS = range(41, 61)
 UJI_TRAINING_RENDERS = 8  # Each training writer's digit is drawn this many times, each differently.
@@ -189,9 +190,17 @@ def usps_test_digits(folder=None):
 
 
 def usps_as_scan(ink, side=160):
-    """A USPS (or any bitmap) digit upscaled to `side`×`side` pixels, dark ink on white, as an 8-bit grey image."""
-    image = Image.fromarray((255 * (1.0 - ink)).astype(np.uint8))
-    return image.resize((side, side), Image.Resampling.BICUBIC)
+    """A USPS (or any bitmap) digit as a scan: upscaled to `side`×`side` pixels, dark ink on white paper all round.
+
+    The bitmaps' makers cropped each digit to its frame, so ink touches their edges; a scan of
+    one has paper around it. Without that margin the app's preprocessing would read the ink on
+    the border as a photo's uneven lighting, or as a dark board (and invert the digit).
+    """
+    digit = Image.fromarray((255 * (1.0 - ink)).astype(np.uint8)).resize((side, side), Image.Resampling.BICUBIC)
+    margin = round(SCAN_MARGIN * side)
+    scan = Image.new("L", (side + 2 * margin, side + 2 * margin), 255)
+    scan.paste(digit, (margin, margin))
+    return scan
 
 
 def bitmaps_in_mnist_form(ink):

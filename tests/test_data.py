@@ -120,6 +120,19 @@ def with_usps(mnist, usps_folder):
     return training_set(mnist[0], True, usps_folder=usps_folder)
 
 
+def test_a_bitmap_filling_its_frame_reads_as_if_it_had_paper_around_it():
+    # A 5 whose strokes run along all four edges of its 16×16 frame, as Semeion's and USPS's often do.
+    five = np.zeros((16, 16), np.float32)
+    five[:2, :], five[7:9, :], five[14:, :] = 1, 1, 1
+    five[:8, :2], five[8:, 14:] = 1, 1
+    (cropped,) = data.bitmaps_in_mnist_form(five[np.newaxis])
+    (padded,) = data.bitmaps_in_mnist_form(np.pad(five, 8)[np.newaxis])
+    # The same digit, up to the pixel that centring by mass may round either way.
+    shifts = [(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1)]
+    assert min(np.abs(np.roll(cropped, shift, axis=(0, 1)) - padded.astype(int)).mean() for shift in shifts) < 5
+    assert (cropped > 128).mean() > 0.15 and ((cropped > 40) & (cropped < 200)).mean() < 0.15
+
+
 def test_the_training_set_is_mnist_then_usps_in_mnist_form(mnist, with_usps):
     (x, y), sources = with_usps
     (x_mnist, y_mnist), _ = mnist
