@@ -9,8 +9,11 @@ model's misses (what the model saw, "TRUE as READ") as bench/results/drawn-misse
 `--ensemble` adds a row for the average of all the models' probabilities (an ensemble).
 `--curled-nines` reads only the writers' 9s, each copy ending in a curled tail (`curl_tail`): the
 style of 9 that the issue's hidden set saw misread most, which UJI's writers hardly ever draw.
+`--held-out-bitmaps` reads the scanned digits that `train.py --hold-out-bitmaps` leaves out
+(optdigits' `.windep` and Semeion) instead of drawings: for screening runs trained without them.
 
-    python bench/drawn.py [--models DIR] [--writers FIRST-LAST] [--writers-dir DIR] [--ensemble] [--curled-nines]
+    python bench/drawn.py [--models DIR] [--writers FIRST-LAST] [--writers-dir DIR] [--ensemble]
+                          [--curled-nines | --held-out-bitmaps]
 """
 
 import argparse
@@ -20,7 +23,7 @@ import numpy as np
 from common import RESULTS, SHARED_DATA, print_table, run_benchmark, write_result
 from PIL import Image, ImageDraw
 
-from digitlab.data import UJI_TEST_WRITERS, drawn_test_set
+from digitlab.data import UJI_TEST_WRITERS, drawn_test_set, held_out_bitmaps
 from digitlab.inference import load_classifier
 from digitlab.store import MODEL_DIR, list_models
 
@@ -54,41 +57,81 @@ def per_digit(readings, labels):
     return [float(np.mean(readings[labels == d] == d)) if np.any(labels == d) else None for d in range(10)]
 
 
+def commonest_misses(readings, labels, count=5):
+    """The most frequent misses as 'TRUE as READ ×N', most frequent first."""
+    pairs, times = np.unique(np.stack([labels, readings])[:, readings != labels], axis=1, return_counts=True)
+    order = np.argsort(-times, kind="stable")[:count]
+    return [f"{pairs[0, i]} as {pairs[1, i]} ×{times[i]}" for i in order]
+
+
+def digits_to_read(args):
+    """(inputs, labels, file-name suffix, title) of the set the flags ask for."""
+    if args.held_out_bitmaps:
+        inputs, labels = held_out_bitmaps(args.writers_dir)
+        return (
+            inputs,
+            labels,
+            "-held-out-bitmaps",
+            f"Held-out bitmaps (optdigits' .windep and Semeion): {len(labels)} digits",
+        )
+    inputs, labels, _ = drawn_test_set(args.writers_dir, args.writers, curled_nines=args.curled_nines)
+    suffix = "" if args.writers == UJI_TEST_WRITERS else f"-w{args.writers[0]}-{args.writers[-1]}"
+    suffix += "-curled-nines" if args.curled_nines else ""
+    writers = f"W{args.writers[0]:02d}–W{args.writers[-1]:02d}"
+    what = "9s with a curled tail" if args.curled_nines else "Drawn digits"
+    return inputs, labels, suffix, f"{what} of UJI writers {writers}: {len(labels)} canvases"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="folder of NAME.keras models (default: model/)")
     parser.add_argument("--writers", type=writer_range, default=UJI_TEST_WRITERS, help="UJI writers (default: 41-60)")
     parser.add_argument("--writers-dir", type=Path, default=SHARED_DATA / "writers")
     parser.add_argument("--ensemble", action="store_true", help="also read with the models' averaged probabilities")
-    parser.add_argument("--curled-nines", action="store_true", help="read only the 9s, drawn with a curled tail")
+    sets = parser.add_mutually_exclusive_group()
+    sets.add_argument("--curled-nines", action="store_true", help="read only the 9s, drawn with a curled tail")
+    sets.add_argument("--held-out-bitmaps", action="store_true", help="read optdigits' .windep and Semeion instead")
     args = parser.parse_args()
 
-    inputs, labels, _ = drawn_test_set(args.writers_dir, args.writers, curled_nines=args.curled_nines)
-    suffix = "" if args.writers == UJI_TEST_WRITERS else f"-w{args.writers[0]}-{args.writers[-1]}"
-    suffix += "-curled-nines" if args.curled_nines else ""
+    inputs, labels, suffix, title = digits_to_read(args)
     probabilities = {
         path.stem: load_classifier(path).probabilities(inputs.astype(np.float32) / 255.0)
         for path in list_models(args.models)
     }
     if args.ensemble and probabilities:
         probabilities["average of all"] = np.mean(list(probabilities.values()), axis=0)
-    table, digits = {}, {}
+    table, digits, commonest = {}, {}, {}
     for name, model_probabilities in probabilities.items():
         readings = model_probabilities.argmax(axis=1)
         table[name] = float(np.mean(readings == labels))
         digits[name] = per_digit(readings, labels)
+        commonest[name] = commonest_misses(readings, labels)
         sheet_name = name.replace(" ", "-")
         misses_sheet(inputs, labels, readings).save(RESULTS / f"drawn-misses{suffix}-{sheet_name}.png")
-    writers = f"W{args.writers[0]:02d}–W{args.writers[-1]:02d}"
-    what = "9s with a curled tail" if args.curled_nines else "Drawn digits"
-    print(f"{what} of UJI writers {writers}: {len(labels)} canvases\n")
+    print(f"{title}\n")
     print_table(
-        ["model", "drawn", *map(str, range(10))],
-        [[name, f"{table[name]:.2%}", *("—" if a is None else f"{a:.0%}" for a in digits[name])] for name in table],
+        ["model", "read", "misses", *map(str, range(10))],
+        [
+            [
+                name,
+                f"{table[name]:.2%}",
+                str(round((1 - table[name]) * len(labels))),
+                *(_share(a) for a in digits[name]),
+            ]
+            for name in table
+        ],
     )
+    print("\nCommonest misses:")
+    for name, misses in commonest.items():
+        print(f"  {name}: {', '.join(misses) or 'none'}")
     write_result(
-        f"drawn{suffix}", {"writers": writers, "canvases": len(labels), "accuracy": table, "per_digit": digits}
+        f"drawn{suffix}",
+        {"set": title, "digits": len(labels), "accuracy": table, "per_digit": digits, "commonest_misses": commonest},
     )
+
+
+def _share(accuracy):
+    return "—" if accuracy is None else f"{accuracy:.0%}"
 
 
 if __name__ == "__main__":

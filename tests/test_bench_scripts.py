@@ -18,6 +18,7 @@ MISSING = "/nonexistent/data"
         ("smoothing_cost", ["--rounds", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("shifted_views", ["--model", "model/cnn.keras"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("drawn", ["--writers-dir", MISSING], {}, "ujipenchars2-digits.json"),
+        ("drawn", ["--held-out-bitmaps", "--writers-dir", MISSING], {}, "optdigits-orig.windep.gz"),
         ("usps", ["--usps", MISSING], {}, "zip.test.gz"),
     ],
 )
@@ -33,6 +34,7 @@ def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args
     ("script", "args"),
     [
         ("train", ["--rounds", "0"]),
+        ("drawn", ["--curled-nines", "--held-out-bitmaps"]),
         ("train", ["--epochs", "2", "--full"]),
         ("train", ["--filters-at-14x14", "0"]),
         ("train", ["--interleave", "--full"]),
