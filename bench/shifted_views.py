@@ -18,6 +18,7 @@ from common import SHARED_DATA, print_table, run_benchmark, write_result
 from digitlab.data import drawn_test_set, load_mnist, usps_test_digits, usps_validation_digits
 from digitlab.tf import keras
 from digitlab.train_cli import positive_int
+from digitlab.training import scale_pixels
 
 VIEWS = {
     "as drawn": [(0, 0)],
@@ -42,7 +43,7 @@ def digit_sets(usps_holdout):
 
 def averaged_reading(model, images, shifts):
     """The class each image is read as when its probabilities are averaged over copies moved by `shifts`."""
-    inputs = images.astype(np.float32)[..., np.newaxis] / 255.0
+    inputs = scale_pixels(images)
     total = sum(model.predict(np.roll(inputs, shift, axis=(1, 2)), batch_size=1000, verbose=0) for shift in shifts)
     return np.argmax(total, axis=1)
 

@@ -275,27 +275,16 @@ def other_writers_figures(model, args):
     return figures
 
 
+# Flags that override a recipe's field, by flag name: for every recipe, and for `cnn` only.
+RECIPE_FLAGS = {field: field for field in ("pen_width", "shear", "stretch", "usps_weight", "label_smoothing")}
+CNN_FLAGS = {"ema": "ema_momentum", **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14")}}
+
+
 def with_overrides(recipe, args):
     """`recipe` with the augmentation and architecture flags that were given."""
-    if args.pen_width is not None:
-        recipe = dataclasses.replace(recipe, pen_width=args.pen_width)
-    if args.shear is not None:
-        recipe = dataclasses.replace(recipe, shear=args.shear)
-    if args.stretch is not None:
-        recipe = dataclasses.replace(recipe, stretch=args.stretch)
-    if args.usps_weight is not None:
-        recipe = dataclasses.replace(recipe, usps_weight=args.usps_weight)
-    if args.label_smoothing is not None:
-        recipe = dataclasses.replace(recipe, label_smoothing=args.label_smoothing)
-    if args.ema is not None and recipe.name == "cnn":
-        recipe = dataclasses.replace(recipe, ema_momentum=args.ema)
-    if args.weight_decay is not None and recipe.name == "cnn":
-        recipe = dataclasses.replace(recipe, weight_decay=args.weight_decay)
-    if args.conv_at_7x7 is not None and recipe.name == "cnn":
-        recipe = dataclasses.replace(recipe, conv_at_7x7=args.conv_at_7x7)
-    if args.filters_at_14x14 is not None and recipe.name == "cnn":
-        recipe = dataclasses.replace(recipe, filters_at_14x14=args.filters_at_14x14)
-    return recipe
+    flags = {**RECIPE_FLAGS, **(CNN_FLAGS if recipe.name == "cnn" else {})}
+    given = {field: getattr(args, flag) for flag, field in flags.items() if getattr(args, flag) is not None}
+    return dataclasses.replace(recipe, **given)
 
 
 def data_sources(recipe, args):
