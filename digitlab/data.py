@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from digitlab.synthetic import CURL_RADIUS
+
 ENV_VAR = "MNIST_NPZ"
 MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_FILE_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -348,13 +350,25 @@ def uji_training_digits(folder, writers=UJI_TRAINING_WRITERS):
     return digits
 
 
-def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0, curled=0.0, labels=None, overshot=0.0):
+def drawn_digits(
+    drawings,
+    ids,
+    renders,
+    seed,
+    distort=False,
+    joined=0.0,
+    curled=0.0,
+    labels=None,
+    overshot=0.0,
+    curl_radius=CURL_RADIUS,
+):
     """Each drawing rendered `renders` times onto a canvas and read by `to_mnist`: uint8 (N·renders, 28, 28).
 
     Copy k of the drawing numbered `ids[i]` (its place in the UJI file) is drawn from its own
     random stream (seed, id, k), so it looks the same whichever other drawings are rendered.
     A share `joined` of the copies is drawn without lifting the pen between strokes (`join_strokes`),
-    a share `curled` of the copies of 9s (by `labels`) ends in a curled tail (`curl_tail`), and a
+    a share `curled` of the copies of 9s (by `labels`) ends in a curled tail (`curl_tail`, its radius
+    within `curl_radius` of the height), and a
     share `overshot` of the copies has its last stroke run on past its end (`overshoot_end`).
     """
     from digitlab.synthetic import curl_tail, join_strokes, overshoot_end, render_strokes
@@ -366,7 +380,7 @@ def drawn_digits(drawings, ids, renders, seed, distort=False, joined=0.0, curled
             drawing = join_strokes(drawing)
         curl = np.random.default_rng([seed, int(number), copy, 2])
         if nine and curled and curl.random() < curled:
-            drawing = curl_tail(drawing, curl)
+            drawing = curl_tail(drawing, curl, curl_radius)
         overshoot = np.random.default_rng([seed, int(number), copy, 3])
         if overshot and overshoot.random() < overshot:
             drawing = overshoot_end(drawing, overshoot)
@@ -413,6 +427,7 @@ class WriterDigits:
     distort: bool = False
     joined: float = 0.0
     curled: float = 0.0
+    curl_radius: tuple[float, float] = CURL_RADIUS
     overshot: float = 0.0
     bitmaps_held_out: bool = False
     seed: int = 1
@@ -426,7 +441,8 @@ def _rendering_words(spec):
     if spec.joined:
         words.append(f"{spec.joined:.0%} with strokes joined")
     if spec.curled:
-        words.append(f"{spec.curled:.0%} of 9s' copies with a curled tail")
+        low, high = spec.curl_radius
+        words.append(f"{spec.curled:.0%} of 9s' copies with a curled tail of radius {low:.0%}–{high:.0%} of the height")
     if spec.overshot:
         words.append(f"{spec.overshot:.0%} with the last stroke run on")
     return words
@@ -449,6 +465,7 @@ def writer_parts(spec):
                 joined=spec.joined,
                 curled=spec.curled,
                 labels=uji_labels,
+                curl_radius=spec.curl_radius,
                 overshot=spec.overshot,
             ),
             np.repeat(uji_labels, spec.uji_renders),

@@ -142,17 +142,18 @@ def _wobble(stroke, size, rng):
     return WOBBLE * size * np.sin(2 * np.pi * frequency * along[:, None] + phase)
 
 
-def curl_tail(strokes, rng):
+def curl_tail(strokes, rng, radius_limits=CURL_RADIUS):
     """The drawing with its last stroke ending in a curl to the pen's right, like a 9 whose tail hooks back.
 
     The pen's last stretch is cut by about the curl's radius and replaced by an arc of a random
-    radius and sweep that turns from the pen's direction towards its right (left on the page for a
-    tail drawn downwards), so the drawing keeps about its height. A drawing whose pen does not end going
-    down (a 9 drawn from its foot up) or whose last stroke is too short is left as it was.
+    radius (a share of the drawing's height within `radius_limits`) and sweep that turns from the
+    pen's direction towards its right (left on the page for a tail drawn downwards), so the drawing
+    keeps about its height. A drawing whose pen does not end going down (a 9 drawn from its foot up)
+    or whose last stroke is too short is left as it was.
     """
     *others, last = strokes
     points = np.concatenate(strokes)
-    radius = rng.uniform(*CURL_RADIUS) * float(np.ptp(points[:, 1]) or 1.0)
+    radius = rng.uniform(*radius_limits) * float(np.ptp(points[:, 1]) or 1.0)
     kept = _cut_end(last, radius)
     if kept is None:
         return strokes

@@ -21,6 +21,7 @@ from digitlab.data import (
     training_set,
 )
 from digitlab.store import MODEL_DIR, save_model_and_card, without_optimizer
+from digitlab.synthetic import CURL_RADIUS
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
 log = logging.getLogger("digitlab.train")
@@ -62,6 +63,17 @@ def filter_counts(text):
     if len(counts) > 3:
         raise argparse.ArgumentTypeError(f"give one to three filter counts, got {len(counts)}")
     return counts
+
+
+def curl_radius(text):
+    """'0.2,0.4' → (0.2, 0.4): the limits of a curled tail's radius, shares of the drawing's height within 0–0.5."""
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH, e.g. 0.1,0.22, got {text!r}") from None
+    if not 0.0 < low <= high <= 0.5:
+        raise argparse.ArgumentTypeError(f"need 0 < LOW <= HIGH <= 0.5, got {text!r}")
+    return low, high
 
 
 def training_writers(text):
@@ -128,6 +140,13 @@ def parse_args(argv):
         default=0.0,
         metavar="SHARE",
         help="end this share of the UJI copies of 9s in a curled tail (a lever, default 0)",
+    )
+    parser.add_argument(
+        "--curl-radius",
+        type=curl_radius,
+        default=CURL_RADIUS,
+        metavar="LOW,HIGH",
+        help="radius of those tails as a share of the drawing's height, drawn within LOW-HIGH (default: 0.1,0.22)",
     )
     parser.add_argument(
         "--overshoot",
@@ -303,6 +322,7 @@ def writer_digits(with_writers, args):
         distort=args.distort,
         joined=args.join_strokes,
         curled=args.curl_tails,
+        curl_radius=args.curl_radius,
         overshot=args.overshoot,
         bitmaps_held_out=args.hold_out_bitmaps,
     )

@@ -94,6 +94,20 @@ def test_a_curled_tail_turns_the_foot_of_a_nine_to_the_left_and_keeps_its_height
         assert np.isclose(curled[:, 1].min(), NINE[0][:, 1].min())
 
 
+def test_a_larger_curl_radius_sweeps_the_tail_further_to_the_left():
+    height, stem = 550, 300
+
+    def reach(nine):
+        """How far left of the stem the pen goes below the loop (which ends at y = 250)."""
+        return stem - nine[nine[:, 1] > 250, 0].min()
+
+    for seed in range(20):
+        (small,) = curl_tail(NINE, np.random.default_rng(seed))
+        (large,) = curl_tail(NINE, np.random.default_rng(seed), radius_limits=(0.2, 0.4))
+        assert reach(large) > max(reach(small), 0.19 * height)
+        assert np.isclose(large[:, 1].min(), NINE[0][:, 1].min()) and large[:, 1].max() <= 600 + 0.02 * height
+
+
 def test_an_overshot_loop_runs_on_from_its_end_across_where_it_closed():
     zero = [NINE[0][:30]]  # The nine's loop alone, drawn from its right side round to where it began.
     for seed in range(20):

@@ -70,6 +70,8 @@ def test_the_card_names_its_model_file(quick_run):
         ["--overshoot", "-0.1"],
         ["--shear", "2"],
         ["--stretch", "-0.2"],
+        ["--curl-radius", "0.4,0.2"],
+        ["--curl-radius", "0.3"],
         ["--hold-out-bitmaps", "yes"],
         ["--label-smoothing", "1.5"],
         ["--ema", "1.2"],
@@ -154,7 +156,21 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
 
 def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them(tmp_path, usps_folder, writers_folder):
     card = train_small_cnn(
-        tmp_path, usps_folder, writers_folder, "--uji-renders", "1", "--hold-out-bitmaps", "--stretch", "0.2"
+        tmp_path,
+        usps_folder,
+        writers_folder,
+        "--uji-renders",
+        "1",
+        "--hold-out-bitmaps",
+        "--stretch",
+        "0.2",
+        "--curl-tails",
+        "0.5",
+        "--curl-radius",
+        "0.2,0.4",
+    )
+    assert card["training_data"][2]["source"].endswith(
+        "(1 renders each, 50% of 9s' copies with a curled tail of radius 20%–40% of the height)"
     )
     assert [(s["source"], s["digits"]) for s in card["training_data"]][3:] == [
         ("optdigits (.tra and .cv; .windep held out)", 1934 + 946),
