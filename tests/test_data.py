@@ -5,6 +5,7 @@ import pytest
 
 from digitlab import data
 from digitlab.data import DatasetError, load_mnist, load_usps, training_set
+from digitlab.preprocess import to_mnist
 from tests.conftest import small_npz
 
 
@@ -131,6 +132,20 @@ def test_a_bitmap_filling_its_frame_reads_as_if_it_had_paper_around_it():
     shifts = [(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1)]
     assert min(np.abs(np.roll(cropped, shift, axis=(0, 1)) - padded.astype(int)).mean() for shift in shifts) < 5
     assert (cropped > 128).mean() > 0.15 and ((cropped > 40) & (cropped < 200)).mean() < 0.15
+
+
+def test_a_tight_crop_of_a_scanned_digit_reads_like_the_scan_with_paper_around_it(usps_folder):
+    # A user's crop often cuts the paper off at the ink. Each of USPS's digits touches its frame, so
+    # its tight crop is read as a photo under uneven light; it must still give the same input.
+    ink, _ = load_usps(data.usps_test_file(usps_folder))
+    margin = round(data.SCAN_MARGIN * 160)
+    shifts = [(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1)]
+    differences = []
+    for digit in ink[:600]:
+        scan = data.usps_as_scan(digit, side=160)
+        padded, tight = to_mnist(scan), to_mnist(scan.crop((margin, margin, margin + 160, margin + 160)))
+        differences.append(min(np.abs(np.roll(tight, shift, axis=(0, 1)) - padded).mean() for shift in shifts))
+    assert np.mean(differences) < 4 / 255 and np.max(differences) < 20 / 255
 
 
 def test_the_training_set_is_mnist_then_usps_in_mnist_form(mnist, with_usps):
