@@ -187,6 +187,12 @@ def parse_args(argv):
         help="override the recipe's stretch augmentation: width made up to this share narrower or wider (0-1)",
     )
     parser.add_argument(
+        "--mix-up",
+        type=share,
+        metavar="ALPHA",
+        help="override the recipe's MixUp: blend training digits and labels by Beta(ALPHA, ALPHA) shares (0: off)",
+    )
+    parser.add_argument(
         "--label-smoothing",
         type=share,
         metavar="SHARE",
@@ -295,7 +301,7 @@ def other_writers_figures(model, args):
 
 
 # Flags that override a recipe's field, by flag name: for every recipe, and for `cnn` only.
-RECIPE_FLAGS = {field: field for field in ("pen_width", "shear", "stretch", "usps_weight", "label_smoothing")}
+RECIPE_FLAGS = {field: field for field in ("pen_width", "shear", "stretch", "mix_up", "usps_weight", "label_smoothing")}
 CNN_FLAGS = {"ema": "ema_momentum", **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14")}}
 
 

@@ -237,16 +237,34 @@ def recipe_augmentation(recipe):
 
 def recipe_loss(recipe):
     """The loss `recipe` trains with: cross-entropy, against labels smoothed by its `label_smoothing` share if any."""
-    if recipe.label_smoothing:
+    if recipe.label_smoothing or recipe.mix_up:
         return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing)
     return "sparse_categorical_crossentropy"
 
 
-def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None, one_hot=False, weights=None):
+def mixing(alpha, seed=None):
+    """Keras's `MixUp` for a batch of (images, one-hot labels[, weights]): each digit blended with another.
+
+    The blend's share comes from Beta(alpha, alpha), so with a small `alpha` most digits stay
+    nearly as they were and a few become a half-and-half of two, their labels mixed alike.
+    """
+    mix_up = layers.MixUp(alpha=alpha, seed=seed)
+
+    def mix(images, labels, *weights):
+        mixed = mix_up({"images": images, "labels": labels}, training=True)
+        return (mixed["images"], mixed["labels"], *weights)
+
+    return mix
+
+
+def make_dataset(
+    images, labels, batch_size, shuffle_seed=None, augmenter=None, one_hot=False, weights=None, mixer=None
+):
     """A batched tf.data pipeline; shuffled when a seed is given, put through `augmenter` on the fly if given.
 
     With `one_hot`, labels come as one-hot rows (what a loss with label smoothing needs) instead of class numbers;
-    with `weights` (one per image), each batch also carries them, and Keras weighs each digit's loss by its own.
+    with `weights` (one per image), each batch also carries them, and Keras weighs each digit's loss by its own;
+    `mixer` (`mixing`'s, one-hot labels only) then blends each augmented batch's digits.
     """
     labels = labels.astype(np.int32)
     if one_hot:
@@ -262,15 +280,25 @@ def make_dataset(images, labels, batch_size, shuffle_seed=None, augmenter=None, 
             return (augmenter(x, training=True), *labels_and_weights)
 
         dataset = dataset.map(augment, num_parallel_calls=AUTOTUNE)
+    if mixer is not None:
+        dataset = dataset.map(mixer, num_parallel_calls=AUTOTUNE)
     return dataset.prefetch(AUTOTUNE)
 
 
 def recipe_dataset(recipe, images, labels, batch_size, shuffle_seed=None, augment=False, weights=None):
-    """`make_dataset` as `recipe` trains: through its augmentation if `augment`, one-hot labels if it smooths them."""
+    """`make_dataset` as `recipe` trains: through its augmentation and mixing if `augment`, labels as its loss needs."""
     augmenter = recipe_augmentation(recipe) if augment else None
-    one_hot = bool(recipe.label_smoothing)
+    mixer = mixing(recipe.mix_up) if augment and recipe.mix_up else None
+    one_hot = bool(recipe.label_smoothing or recipe.mix_up)
     return make_dataset(
-        images, labels, batch_size, shuffle_seed=shuffle_seed, augmenter=augmenter, one_hot=one_hot, weights=weights
+        images,
+        labels,
+        batch_size,
+        shuffle_seed=shuffle_seed,
+        augmenter=augmenter,
+        one_hot=one_hot,
+        weights=weights,
+        mixer=mixer,
     )
 
 

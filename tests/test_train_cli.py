@@ -72,6 +72,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--stretch", "-0.2"],
         ["--curl-radius", "0.4,0.2"],
         ["--curl-radius", "0.3"],
+        ["--mix-up", "2"],
         ["--hold-out-bitmaps", "yes"],
         ["--label-smoothing", "1.5"],
         ["--ema", "1.2"],
@@ -168,6 +169,8 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
         "0.5",
         "--curl-radius",
         "0.2,0.4",
+        "--mix-up",
+        "0.2",
     )
     assert card["training_data"][2]["source"].endswith(
         "(1 renders each, 50% of 9s' copies with a curled tail of radius 20%–40% of the height)"
@@ -175,7 +178,7 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
     assert [(s["source"], s["digits"]) for s in card["training_data"]][3:] == [
         ("optdigits (.tra and .cv; .windep held out)", 1934 + 946),
     ]
-    assert card["recipe"]["stretch"] == 0.2
+    assert card["recipe"]["stretch"] == 0.2 and card["recipe"]["mix_up"] == 0.2
     assert 0 < card["bitmap_validation_accuracy"] <= 1
 
 

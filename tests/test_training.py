@@ -11,6 +11,7 @@ from digitlab.training import (
     RandomPenWidth,
     augmentation,
     fit_recipe,
+    mixing,
     recipe_dataset,
     recipe_loss,
     scale_pixels,
@@ -77,6 +78,17 @@ def test_stretch_makes_a_square_narrower_or_wider_by_up_to_its_share_and_keeps_i
     assert (height == 10).all()
     assert width.min() >= 8 and width.max() <= 13
     assert (width < 10).any() and (width > 10).any()
+
+
+def test_mixing_blends_each_digit_with_another_and_their_labels_by_the_same_share():
+    # Each "digit" is a flat image whose grey level says its class, so a blend's grey level tells its labels' shares.
+    classes = np.arange(200) % 10
+    images = np.broadcast_to((classes / 10.0)[:, None, None, None], (200, 28, 28, 1)).astype(np.float32)
+    labels = np.eye(10, dtype=np.float32)[classes]
+    mixed_images, mixed_labels = (np.asarray(part) for part in mixing(0.4, seed=1)(images, labels))
+    assert np.allclose(mixed_labels.sum(axis=1), 1.0, atol=1e-5)
+    assert np.allclose(mixed_images[:, 0, 0, 0], mixed_labels @ (np.arange(10) / 10.0), atol=1e-4)
+    assert (mixed_labels.max(axis=1) < 0.9).sum() > 20
 
 
 def test_one_resampling_keeps_strokes_sharper_than_three_keras_layers(digits):
