@@ -368,8 +368,8 @@ def drawn_digits(
     random stream (seed, id, k), so it looks the same whichever other drawings are rendered.
     A share `joined` of the copies is drawn without lifting the pen between strokes (`join_strokes`),
     a share `curled` of the copies of 9s (by `labels`) ends in a curled tail (`curl_tail`, its radius
-    within `curl_radius` of the height), and a
-    share `overshot` of the copies has its last stroke run on past its end (`overshoot_end`).
+    a share of the height within `curl_radius`), and a share `overshot` of the copies has its last
+    stroke run on past its end (`overshoot_end`).
     """
     from digitlab.synthetic import curl_tail, join_strokes, overshoot_end, render_strokes
 

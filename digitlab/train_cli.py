@@ -146,7 +146,8 @@ def parse_args(argv):
         type=curl_radius,
         default=CURL_RADIUS,
         metavar="LOW,HIGH",
-        help="radius of those tails as a share of the drawing's height, drawn within LOW-HIGH (default: 0.1,0.22)",
+        help="radius of those tails as a share of the drawing's height, drawn within LOW-HIGH "
+        f"(default: {CURL_RADIUS[0]},{CURL_RADIUS[1]})",
     )
     parser.add_argument(
         "--overshoot",
