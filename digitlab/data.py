@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitlab.synthetic import CURL_RADIUS
+from digitlab.synthetic import CURL_RADIUS, curl_tail, join_strokes, overshoot_end, render_strokes
 
 ENV_VAR = "MNIST_NPZ"
 MNIST_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -371,8 +371,6 @@ def drawn_digits(
     a share of the height within `curl_radius`), and a share `overshot` of the copies has its last
     stroke run on past its end (`overshoot_end`).
     """
-    from digitlab.synthetic import curl_tail, join_strokes, overshoot_end, render_strokes
-
     nines = np.zeros(len(drawings), bool) if labels is None else np.asarray(labels) == 9
 
     def copy_of(drawing, number, copy, nine):
