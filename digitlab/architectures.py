@@ -108,20 +108,58 @@ def build_cnn_functional():
     return keras.Model(inputs, outputs, name="cnn-functional")
 
 
+@keras.saving.register_keras_serializable(package="digitlab")
+class Deskew(layers.Layer):
+    """Straighten each digit's slant, the classic deskew by the ink's second moments.
+
+    Each row moves sideways by `slant × (row − the ink's centre row)`, with `slant = cov(x, y) /
+    var(y)`, so that a digit leaning right or left reaches the next layer upright; the shift is
+    linearly interpolated and limited to `max_slant` columns per row.
+    """
+
+    def __init__(self, max_slant=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_slant = max_slant
+
+    def call(self, images):
+        ops = keras.ops
+        ink = images[..., 0]
+        height, width = ink.shape[1], ink.shape[2]
+        rows = ops.cast(ops.arange(height), ink.dtype)[:, None]
+        columns = ops.cast(ops.arange(width), ink.dtype)
+        mass = ops.sum(ink, axis=(1, 2)) + keras.config.epsilon()
+        centre_row = ops.sum(ink * rows, axis=(1, 2)) / mass
+        centre_column = ops.sum(ink * columns, axis=(1, 2)) / mass
+        row_offsets = rows[None] - centre_row[:, None, None]
+        column_offsets = columns[None, None] - centre_column[:, None, None]
+        covariance = ops.sum(ink * row_offsets * column_offsets, axis=(1, 2)) / mass
+        variance = ops.sum(ink * row_offsets**2, axis=(1, 2)) / mass + keras.config.epsilon()
+        slant = ops.clip(covariance / variance, -self.max_slant, self.max_slant)
+        # Output column x of a row reads the input at x + slant × (row − centre row).
+        sources = columns[None, None, :] + slant[:, None, None] * row_offsets
+        weights = ops.relu(1.0 - ops.abs(sources[..., None] - columns))
+        return ops.einsum("brxc,brc->brx", weights, ink)[..., None]
+
+    def get_config(self):
+        return {**super().get_config(), "max_slant": self.max_slant}
+
+
 def _conv_block(x, filters, kernel_size):
     x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
 
-def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64)):
+def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64), deskew=False):
     """The project's default: batch-normalised convolutions sized to train in minutes on a CPU.
 
-    `filters_at_14x14` gives the filters of each convolution between the two poolings, and
-    `conv_at_7x7` those of one more convolution after the second pooling (levers; 0: none).
+    `filters_at_14x14` gives the filters of each convolution between the two poolings,
+    `conv_at_7x7` those of one more convolution after the second pooling (levers; 0: none), and
+    `deskew` puts a `Deskew` layer before the first convolution.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
-    x = _conv_block(inputs, 32, 5)
+    x = Deskew()(inputs) if deskew else inputs
+    x = _conv_block(x, 32, 5)
     x = layers.MaxPooling2D(2)(x)
     for filters in filters_at_14x14:
         x = _conv_block(x, filters, 3)

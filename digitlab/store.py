@@ -123,6 +123,7 @@ def load_matching_card(model_path):
 
 def load_model(model_path):
     """Load a `.keras` file with `safe_mode=True`, checking that it takes 28×28 digits and gives 10 scores."""
+    from digitlab import architectures  # noqa: F401 (registers the project's own layers for loading)
     from digitlab.tf import keras
 
     model_path = Path(model_path)

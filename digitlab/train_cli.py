@@ -223,6 +223,11 @@ def parse_args(argv):
         metavar="FILTERS[,FILTERS]",
         help="cnn only: filters of each convolution between the two poolings (the recipe's: 64,64)",
     )
+    parser.add_argument(
+        "--deskew",
+        action=argparse.BooleanOptionalAction,
+        help="cnn only: straighten each digit's slant in a layer before the first convolution (the recipe's: off)",
+    )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
@@ -303,7 +308,10 @@ def other_writers_figures(model, args):
 
 # Flags that override a recipe's field, by flag name: for every recipe, and for `cnn` only.
 RECIPE_FLAGS = {field: field for field in ("pen_width", "shear", "stretch", "mix_up", "usps_weight", "label_smoothing")}
-CNN_FLAGS = {"ema": "ema_momentum", **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14")}}
+CNN_FLAGS = {
+    "ema": "ema_momentum",
+    **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14", "deskew")},
+}
 
 
 def with_overrides(recipe, args):

@@ -37,6 +37,7 @@ class Recipe:
     writers_train: bool = False
     conv_at_7x7: int = 0
     filters_at_14x14: tuple = ()
+    deskew: bool = False
     notes: list = field(default_factory=list)
 
     def build(self):
@@ -48,6 +49,8 @@ class Recipe:
             options["conv_at_7x7"] = self.conv_at_7x7
         if self.filters_at_14x14:
             options["filters_at_14x14"] = self.filters_at_14x14
+        if self.deskew:
+            options["deskew"] = True
         return architectures.BUILDERS[self.name](**options)
 
     def make_optimizer(self, steps_per_epoch, epochs=None):

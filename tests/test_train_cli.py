@@ -85,6 +85,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--filters-at-14x14", "0"],
         ["--filters-at-14x14", "48,x"],
         ["--filters-at-14x14", "8,8,8,8"],
+        ["--deskew", "yes"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
@@ -139,13 +140,14 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         usps_folder,
         writers_folder,
         *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
-        *["--conv-at-7x7", "16", "--filters-at-14x14", "8"],
+        *["--conv-at-7x7", "16", "--filters-at-14x14", "8", "--deskew"],
     )
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
     assert card["recipe"]["conv_at_7x7"] == 16
     assert {"type": "Conv2D", "output_shape": "(None, 7, 7, 16)"}.items() <= card["layers"][-10].items()
     assert card["recipe"]["filters_at_14x14"] == [8]
+    assert card["recipe"]["deskew"] is True and card["layers"][1]["type"] == "Deskew"
     assert [row["output_shape"] for row in card["layers"] if row["type"] == "Conv2D"][1:3] == [
         "(None, 14, 14, 8)",
         "(None, 7, 7, 16)",
@@ -229,6 +231,13 @@ def test_the_extra_convolution_is_the_recipes_unless_a_flag_overrides_it(flags, 
     args = parse_args(flags)
     assert with_overrides(RECIPES["cnn"], args).conv_at_7x7 == filters
     assert with_overrides(RECIPES["mlp-small"], args).conv_at_7x7 == 0
+
+
+@pytest.mark.parametrize(("flags", "deskew"), [([], False), (["--deskew"], True), (["--no-deskew"], False)])
+def test_deskewing_is_off_unless_a_flag_turns_it_on_for_the_cnn(flags, deskew):
+    args = parse_args(flags)
+    assert with_overrides(RECIPES["cnn"], args).deskew is deskew
+    assert with_overrides(RECIPES["mlp-small"], args).deskew is False
 
 
 @pytest.mark.parametrize(("flags", "filters"), [([], (64, 64)), (["--filters-at-14x14", "48,48"], (48, 48))])
