@@ -43,6 +43,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "pen_width": recipe.pen_width,
             "shear": recipe.shear,
             "stretch": recipe.stretch,
+            "elastic": recipe.elastic,
             "mix_up": recipe.mix_up,
             "label_smoothing": recipe.label_smoothing,
             "usps_weight": recipe.usps_weight,

@@ -49,6 +49,14 @@ def share(text):
     return value
 
 
+def wobble(text):
+    """A distance within 0–5 pixels."""
+    value = float(text)
+    if not 0.0 <= value <= 5.0:
+        raise argparse.ArgumentTypeError(f"must lie within 0-5 pixels, got {value}")
+    return value
+
+
 def loss_weight(text):
     """A weight within 0.1–10 for one source's digits."""
     value = float(text)
@@ -188,6 +196,12 @@ def parse_args(argv):
         help="override the recipe's stretch augmentation: width made up to this share narrower or wider (0-1)",
     )
     parser.add_argument(
+        "--elastic",
+        type=wobble,
+        metavar="PIXELS",
+        help="override the recipe's elastic distortion: a 5x5 grid's points moved up to PIXELS each (0: off)",
+    )
+    parser.add_argument(
         "--mix-up",
         type=share,
         metavar="ALPHA",
@@ -307,7 +321,9 @@ def other_writers_figures(model, args):
 
 
 # Flags that override a recipe's field, by flag name: for every recipe, and for `cnn` only.
-RECIPE_FLAGS = {field: field for field in ("pen_width", "shear", "stretch", "mix_up", "usps_weight", "label_smoothing")}
+RECIPE_FLAGS = {
+    field: field for field in ("pen_width", "shear", "stretch", "elastic", "mix_up", "usps_weight", "label_smoothing")
+}
 CNN_FLAGS = {
     "ema": "ema_momentum",
     **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14", "deskew")},

@@ -138,12 +138,15 @@ class RandomAffine(layers.Layer):
     fraction of a full turn, `zoom` and `shift` fractions of the image, as in those layers;
     `shear` the most a column moves sideways per row, to slant the digit like another writer;
     `stretch` the most its width changes against its height (0.2: 0.8–1.2 times), as a scanned
-    digit's does when its form or dataset normalised it to fill a box.
+    digit's does when its form or dataset normalised it to fill a box; `elastic` the most, in
+    pixels, that each point of a 5×5 grid over the image moves on its own, the pixels between
+    following smoothly, like another hand's wobble (Simard et al., 2003, "elastic distortions").
     """
 
-    def __init__(self, rotation, zoom, shift, shear=0.0, stretch=0.0, seed=None, **kwargs):
+    def __init__(self, rotation, zoom, shift, shear=0.0, stretch=0.0, elastic=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rotation, self.zoom, self.shift, self.shear, self.stretch = rotation, zoom, shift, shear, stretch
+        self.elastic = elastic
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -169,9 +172,24 @@ class RandomAffine(layers.Layer):
         centre_x, centre_y = (width - 1) / 2, (height - 1) / 2
         offset_x = centre_x - cos * centre_x - row_x * centre_y - shift_x
         offset_y = centre_y - sin * centre_x - row_y * centre_y - shift_y
+        if self.elastic:
+            return self._resample_wobbled(images, [cos, row_x, offset_x, sin, row_y, offset_y])
         zeros = ops.zeros_like(cos)
         transform = ops.stack([cos, row_x, offset_x, sin, row_y, offset_y, zeros, zeros], axis=1)
         return ops.image.affine_transform(images, transform, fill_mode="constant", fill_value=0)
+
+    def _resample_wobbled(self, images, affine):
+        """`images` read at the affine map's points plus a smooth random displacement, in one bilinear resampling."""
+        ops = keras.ops
+        count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+        cos, row_x, offset_x, sin, row_y, offset_y = (value[:, None, None] for value in affine)
+        columns = ops.arange(width, dtype="float32")[None, None, :]
+        rows = ops.arange(height, dtype="float32")[None, :, None]
+        grid_moves = keras.random.uniform((count, 5, 5, 2), -self.elastic, self.elastic, seed=self.seed_generator)
+        wobble = ops.image.resize(grid_moves, (height, width), interpolation="bicubic")
+        source_x = cos * columns + row_x * rows + offset_x + wobble[..., 0]
+        source_y = sin * columns + row_y * rows + offset_y + wobble[..., 1]
+        return bilinear_read(images, source_x, source_y)
 
     def get_config(self):
         config = super().get_config()
@@ -181,9 +199,33 @@ class RandomAffine(layers.Layer):
             shift=self.shift,
             shear=self.shear,
             stretch=self.stretch,
+            elastic=self.elastic,
             seed=self.seed,
         )
         return config
+
+
+def bilinear_read(images, source_x, source_y):
+    """Each (N, H, W, 1) image read at its own (N, H, W) grid of points by bilinear interpolation, black outside.
+
+    `keras.ops.image.map_coordinates` does this for a batch of known size only, and tf.data's
+    batches have none; so the four neighbours are gathered from the flattened batch here.
+    """
+    ops = keras.ops
+    count, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+    pixels = ops.reshape(images, (-1,))
+    first_pixel = (ops.arange(count) * height * width)[:, None, None]
+    left, top = ops.floor(source_x), ops.floor(source_y)
+
+    def read(row, column):
+        inside = (row >= 0) & (row <= height - 1) & (column >= 0) & (column <= width - 1)
+        index = ops.cast(ops.clip(row, 0, height - 1) * width + ops.clip(column, 0, width - 1), "int32")
+        return ops.where(inside, ops.take(pixels, first_pixel + index), 0.0)
+
+    right_share, bottom_share = source_x - left, source_y - top
+    upper = (1 - right_share) * read(top, left) + right_share * read(top, left + 1)
+    lower = (1 - right_share) * read(top + 1, left) + right_share * read(top + 1, left + 1)
+    return ((1 - bottom_share) * upper + bottom_share * lower)[..., None]
 
 
 class RandomPenWidth(layers.Layer):
@@ -217,14 +259,14 @@ class RandomPenWidth(layers.Layer):
         return config
 
 
-def augmentation(pen_width=0.0, shear=0.0, stretch=0.0):
+def augmentation(pen_width=0.0, shear=0.0, stretch=0.0, elastic=0.0):
     """Small random rotations (±11°), zooms (±10 %) and shifts (±8 %), filling with background (black).
 
     With `pen_width` > 0, the strokes are first made thicker or thinner by up to that share of a pixel;
     with `shear` > 0, the digit is also slanted by up to that much either way; with `stretch` > 0, made
-    up to that share narrower or wider.
+    up to that share narrower or wider; with `elastic` > 0, wobbled by up to that many pixels.
     """
-    moves = RandomAffine(rotation=0.03, zoom=0.1, shift=0.08, shear=shear, stretch=stretch, name="augmentation")
+    moves = RandomAffine(0.03, 0.1, 0.08, shear=shear, stretch=stretch, elastic=elastic, name="augmentation")
     if not pen_width:
         return moves
     return keras.Sequential([RandomPenWidth(pen_width, name="pen_width"), moves], name="augmentation")
@@ -232,7 +274,7 @@ def augmentation(pen_width=0.0, shear=0.0, stretch=0.0):
 
 def recipe_augmentation(recipe):
     """The augmentation `recipe` trains with, or None for a recipe without one."""
-    return augmentation(recipe.pen_width, recipe.shear, recipe.stretch) if recipe.augment else None
+    return augmentation(recipe.pen_width, recipe.shear, recipe.stretch, recipe.elastic) if recipe.augment else None
 
 
 def recipe_loss(recipe):

@@ -28,6 +28,7 @@ class Recipe:
     pen_width: float = 0.0
     shear: float = 0.0
     stretch: float = 0.0
+    elastic: float = 0.0
     mix_up: float = 0.0
     label_smoothing: float = 0.0
     ema_momentum: float = 0.0

@@ -86,6 +86,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--filters-at-14x14", "48,x"],
         ["--filters-at-14x14", "8,8,8,8"],
         ["--deskew", "yes"],
+        ["--elastic", "6"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
@@ -173,6 +174,8 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
         "0.2,0.4",
         "--mix-up",
         "0.2",
+        "--elastic",
+        "1.5",
     )
     assert card["training_data"][2]["source"].endswith(
         "(1 renders each, 50% of 9s' copies with a curled tail of radius 20%–40% of the height)"
@@ -181,6 +184,7 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
         ("optdigits (.tra and .cv; .windep held out)", 1934 + 946),
     ]
     assert card["recipe"]["stretch"] == 0.2 and card["recipe"]["mix_up"] == 0.2
+    assert card["recipe"]["elastic"] == 1.5
     assert 0 < card["bitmap_validation_accuracy"] <= 1
 
 

@@ -80,6 +80,31 @@ def test_stretch_makes_a_square_narrower_or_wider_by_up_to_its_share_and_keeps_i
     assert (width < 10).any() and (width > 10).any()
 
 
+def ink_centres(images):
+    """Each image's ink-weighted centre, (column, row)."""
+    ink = np.asarray(images)[..., 0]
+    mass = ink.sum(axis=(1, 2))
+    return (
+        np.stack([(ink.sum(axis=1) * np.arange(28)).sum(axis=1), (ink.sum(axis=2) * np.arange(28)).sum(axis=1)]) / mass
+    )
+
+
+def test_elastic_wobbles_each_digit_in_one_sharp_resampling_by_about_its_pixels(digits):
+    wobbled = np.asarray(RandomAffine(rotation=0, zoom=0, shift=0, elastic=2.0, seed=1)(digits))
+    moved = np.abs(ink_centres(wobbled) - ink_centres(digits))
+    # Bicubic interpolation between the grid's points may overshoot their largest move a little.
+    assert moved.max() <= 2.0 * 1.25 and moved.mean() > 0.2
+    assert np.abs(wobbled - digits).mean() > 0.02
+    assert ink_area(wobbled).mean() == pytest.approx(ink_area(digits).mean(), rel=0.15)
+    assert wobbled.max(axis=(1, 2, 3)).mean() > 0.99
+    assert np.allclose(RandomAffine(0, 0, 0, elastic=1e-9)(digits), digits, atol=1e-6)
+
+
+def test_elastic_takes_the_moves_along_in_the_same_resampling(digits):
+    moves = RandomAffine(rotation=0, zoom=0, shift=0.08, elastic=1.0, seed=1)
+    assert np.abs(ink_centres(moves(digits)) - ink_centres(digits)).max() <= 0.08 * 28 + 1.0 * 1.25 + 0.5
+
+
 def test_mixing_blends_each_digit_with_another_and_their_labels_by_the_same_share():
     # Each "digit" is a flat image whose grey level says its class, so a blend's grey level tells its labels' shares.
     classes = np.arange(200) % 10
