@@ -16,7 +16,7 @@ import numpy as np
 from common import SHARED_DATA, print_table, run_benchmark, write_result
 
 from digitlab.data import drawn_test_set, load_mnist, usps_test_digits, usps_validation_digits
-from digitlab.tf import keras
+from digitlab.store import load_model
 from digitlab.train_cli import positive_int
 from digitlab.training import scale_pixels
 
@@ -58,7 +58,7 @@ def main():
     sets = digit_sets(args.usps_holdout)
     rows, results = [], []
     for path in args.model:
-        model = keras.models.load_model(path, compile=False)
+        model = load_model(path)
         for views, shifts in VIEWS.items():
             misses = {name: int(np.sum(averaged_reading(model, x, shifts) != y)) for name, (x, y) in sets.items()}
             results.append({"model": str(path), "views": views, "misses": misses})
