@@ -49,7 +49,7 @@ def share(text):
     return value
 
 
-def wobble(text):
+def pixel_distance(text):
     """A distance within 0–5 pixels."""
     value = float(text)
     if not 0.0 <= value <= 5.0:
@@ -197,7 +197,7 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--elastic",
-        type=wobble,
+        type=pixel_distance,
         metavar="PIXELS",
         help="override the recipe's elastic distortion: a 5x5 grid's points moved up to PIXELS each (0: off)",
     )

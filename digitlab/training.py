@@ -266,7 +266,9 @@ def augmentation(pen_width=0.0, shear=0.0, stretch=0.0, elastic=0.0):
     with `shear` > 0, the digit is also slanted by up to that much either way; with `stretch` > 0, made
     up to that share narrower or wider; with `elastic` > 0, wobbled by up to that many pixels.
     """
-    moves = RandomAffine(0.03, 0.1, 0.08, shear=shear, stretch=stretch, elastic=elastic, name="augmentation")
+    moves = RandomAffine(
+        rotation=0.03, zoom=0.1, shift=0.08, shear=shear, stretch=stretch, elastic=elastic, name="augmentation"
+    )
     if not pen_width:
         return moves
     return keras.Sequential([RandomPenWidth(pen_width, name="pen_width"), moves], name="augmentation")
