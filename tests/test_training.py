@@ -30,6 +30,19 @@ def ink_heights(images):
     return rows.shape[1] - rows[:, ::-1].argmax(axis=1) - rows.argmax(axis=1)
 
 
+def ink_centres(images):
+    """Each image's ink-weighted centre, (column, row)."""
+    ink = np.asarray(images)[..., 0]
+    mass = ink.sum(axis=(1, 2))
+    return (
+        np.stack([(ink.sum(axis=1) * np.arange(28)).sum(axis=1), (ink.sum(axis=2) * np.arange(28)).sum(axis=1)]) / mass
+    )
+
+
+def ink_area(images):
+    return (np.asarray(images)[..., 0] > 0.5).sum(axis=(1, 2))
+
+
 def test_no_move_and_inference_leave_images_as_they_are(digits):
     assert np.array_equal(np.asarray(RandomAffine(0, 0, 0)(digits)), digits)
     assert np.array_equal(np.asarray(augmentation()(digits, training=False)), digits)
@@ -45,10 +58,8 @@ def test_zoom_changes_the_height_of_digits_by_up_to_its_fraction(digits):
 
 
 def test_shift_moves_the_ink_by_up_to_its_fraction_and_keeps_it(digits):
-    shifted = np.asarray(RandomAffine(rotation=0, zoom=0, shift=0.08, seed=1)(digits))
-    columns = np.arange(28)
-    centre = (digits[..., 0].sum(axis=1) * columns).sum(axis=1) / digits[..., 0].sum(axis=(1, 2))
-    moved = (shifted[..., 0].sum(axis=1) * columns).sum(axis=1) / shifted[..., 0].sum(axis=(1, 2))
+    shifted = RandomAffine(rotation=0, zoom=0, shift=0.08, seed=1)(digits)
+    centre, moved = ink_centres(digits)[0], ink_centres(shifted)[0]
     assert np.abs(moved - centre).max() <= 0.08 * 28 + 0.5
     assert np.abs(moved - centre).mean() > 0.5
 
@@ -78,15 +89,6 @@ def test_stretch_makes_a_square_narrower_or_wider_by_up_to_its_share_and_keeps_i
     assert (height == 10).all()
     assert width.min() >= 8 and width.max() <= 13
     assert (width < 10).any() and (width > 10).any()
-
-
-def ink_centres(images):
-    """Each image's ink-weighted centre, (column, row)."""
-    ink = np.asarray(images)[..., 0]
-    mass = ink.sum(axis=(1, 2))
-    return (
-        np.stack([(ink.sum(axis=1) * np.arange(28)).sum(axis=1), (ink.sum(axis=2) * np.arange(28)).sum(axis=1)]) / mass
-    )
 
 
 def test_elastic_wobbles_each_digit_in_one_sharp_resampling_by_about_its_pixels(digits):
@@ -130,10 +132,6 @@ def test_one_resampling_keeps_strokes_sharper_than_three_keras_layers(digits):
         for name, layer in [("one", augmentation()), ("three", three)]
     }
     assert peak["one"] > 0.99 > peak["three"]
-
-
-def ink_area(images):
-    return (np.asarray(images)[..., 0] > 0.5).sum(axis=(1, 2))
 
 
 def test_pen_width_makes_strokes_thicker_and_thinner_within_its_bounds(digits):
