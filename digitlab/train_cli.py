@@ -41,28 +41,22 @@ def non_negative_int(text):
     return value
 
 
-def share(text):
-    """A number within 0–1."""
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie within 0-1, got {value}")
-    return value
+def number_within(low, high, unit="", name="number"):
+    """A parser for `type=`: a number within `low`–`high` (`unit` names it in the message), as `name`."""
+
+    def parse(text):
+        value = float(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must lie within {low:g}-{high:g}{unit}, got {value}")
+        return value
+
+    parse.__name__ = name  # argparse names the type in its "invalid ... value" message.
+    return parse
 
 
-def pixel_distance(text):
-    """A distance within 0–5 pixels."""
-    value = float(text)
-    if not 0.0 <= value <= 5.0:
-        raise argparse.ArgumentTypeError(f"must lie within 0-5 pixels, got {value}")
-    return value
-
-
-def loss_weight(text):
-    """A weight within 0.1–10 for one source's digits."""
-    value = float(text)
-    if not 0.1 <= value <= 10.0:
-        raise argparse.ArgumentTypeError(f"must lie within 0.1-10, got {value}")
-    return value
+share = number_within(0.0, 1.0, name="share")
+pixel_distance = number_within(0.0, 5.0, " pixels", name="pixel_distance")  # --elastic's moves.
+loss_weight = number_within(0.1, 10.0, name="loss_weight")  # One source's weight in the loss.
 
 
 def filter_counts(text):
