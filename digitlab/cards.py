@@ -47,6 +47,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "mix_up": recipe.mix_up,
             "label_smoothing": recipe.label_smoothing,
             "usps_weight": recipe.usps_weight,
+            "bitmap_weight": recipe.bitmap_weight,
             "ema_momentum": recipe.ema_momentum,
             "weight_decay": recipe.weight_decay,
             "conv_at_7x7": recipe.conv_at_7x7,

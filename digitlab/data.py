@@ -31,6 +31,7 @@ USPS_TEST_FILE = "zip.test.gz"
 USPS_ORIGIN = "https://hastie.su.domains/ElemStatLearn/datasets/zip.train.gz"
 USPS_SIDE = 16
 USPS_SOURCE = "USPS train"  # How a training set names USPS's digits among its sources.
+BITMAP_SOURCES = ("optdigits", "Semeion")  # How it names the other writers' scanned bitmaps.
 WRITERS_ENV_VAR = "WRITERS_DIR"
 UJI_FILE = "uji/ujipenchars2-digits.json"
 OPTDIGITS_FILES = [f"optdigits/optdigits-orig.{part}.gz" for part in ("tra", "cv", "windep")]
@@ -472,11 +473,12 @@ def writer_parts(spec):
     held_out = {OPTDIGITS_OTHER_WRITERS_FILE} if spec.bitmaps_held_out else set()
     optdigits = [load_optdigits(folder / name) for name in OPTDIGITS_FILES if name not in held_out]
     optdigits_ink = np.concatenate([ink for ink, _ in optdigits])
-    source = "optdigits (.tra and .cv; .windep held out)" if held_out else "optdigits"
+    optdigits_source, semeion_source = BITMAP_SOURCES
+    source = f"{optdigits_source} (.tra and .cv; .windep held out)" if held_out else optdigits_source
     parts.append((source, bitmaps_in_mnist_form(optdigits_ink), np.concatenate([y for _, y in optdigits])))
     if not spec.bitmaps_held_out:
         semeion_ink, semeion_labels = load_semeion(folder / SEMEION_FILE)
-        parts.append(("Semeion", bitmaps_in_mnist_form(semeion_ink), semeion_labels))
+        parts.append((semeion_source, bitmaps_in_mnist_form(semeion_ink), semeion_labels))
     return parts
 
 

@@ -175,6 +175,12 @@ def parse_args(argv):
         help="override the recipe's weight of USPS's training digits in the loss (the recipe's: 1, as any other digit)",
     )
     parser.add_argument(
+        "--bitmap-weight",
+        type=loss_weight,
+        metavar="WEIGHT",
+        help="override the recipe's weight of optdigits' and Semeion's training digits in the loss (the recipe's: 1)",
+    )
+    parser.add_argument(
         "--pen-width",
         type=share,
         help="override the recipe's pen-width augmentation: strokes up to this share of a pixel thicker (0-1)",
@@ -316,7 +322,17 @@ def other_writers_figures(model, args):
 
 # Flags that override a recipe's field, by flag name: for every recipe, and for `cnn` only.
 RECIPE_FLAGS = {
-    field: field for field in ("pen_width", "shear", "stretch", "elastic", "mix_up", "usps_weight", "label_smoothing")
+    field: field
+    for field in (
+        "pen_width",
+        "shear",
+        "stretch",
+        "elastic",
+        "mix_up",
+        "usps_weight",
+        "bitmap_weight",
+        "label_smoothing",
+    )
 }
 CNN_FLAGS = {
     "ema": "ema_momentum",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitlab.data import USPS_SOURCE
+from digitlab.data import BITMAP_SOURCES, USPS_SOURCE
 from digitlab.tf import keras, tf
 from digitlab.zoo import NUM_CLASSES
 
@@ -346,19 +346,24 @@ def recipe_dataset(recipe, images, labels, batch_size, shuffle_seed=None, augmen
     )
 
 
+def source_weight(recipe, source):
+    """The loss weight of one training source's digits: USPS's `recipe.usps_weight`, the bitmaps' `bitmap_weight`."""
+    if source.startswith(USPS_SOURCE):
+        return recipe.usps_weight
+    if source.startswith(BITMAP_SOURCES):
+        return recipe.bitmap_weight
+    return 1.0
+
+
 def source_weights(recipe, sources):
-    """One loss weight per training digit, by its source (`training_set`'s list): USPS's count `recipe.usps_weight`.
+    """One loss weight per training digit, by its source (`training_set`'s list), as `source_weight` gives.
 
     None when every digit counts once, so that such a recipe trains exactly as before weights existed.
     """
-    if recipe.usps_weight == 1 or not sources:
+    if not sources or all(source_weight(recipe, part["source"]) == 1 for part in sources):
         return None
-    return np.concatenate(
-        [
-            np.full(part["digits"], recipe.usps_weight if part["source"].startswith(USPS_SOURCE) else 1.0, np.float32)
-            for part in sources
-        ]
-    )
+    weights = [np.full(part["digits"], source_weight(recipe, part["source"]), np.float32) for part in sources]
+    return np.concatenate(weights)
 
 
 def split_validation(recipe, train, test):

@@ -35,6 +35,7 @@ class Recipe:
     weight_decay: float = 0.0
     usps_train: bool = False
     usps_weight: float = 1.0
+    bitmap_weight: float = 1.0
     writers_train: bool = False
     conv_at_7x7: int = 0
     filters_at_14x14: tuple = ()

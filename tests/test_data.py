@@ -1,11 +1,15 @@
 """digitlab.data: where MNIST and USPS come from, what a recipe trains on, and a clear error for each bad file."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from digitlab import data
 from digitlab.data import DatasetError, load_mnist, load_usps, training_set
 from digitlab.preprocess import to_mnist
+from digitlab.training import source_weight
+from digitlab.zoo import RECIPES
 from tests.conftest import small_npz
 
 
@@ -253,6 +257,8 @@ def test_the_training_set_adds_the_training_writers_and_the_bitmaps(with_writers
     ]
     assert x.shape == (100 + 1600 + 4677 + 1593, 28, 28) and x.dtype == np.uint8
     assert all(len(s["sha256"]) == 64 for s in sources)
+    weighed = dataclasses.replace(RECIPES["cnn"], bitmap_weight=3.0)
+    assert [source_weight(weighed, s["source"]) for s in sources] == [1, 1, 3, 3]
     _, uji_labels, uji_writers, _ = data.uji_training_digits(writers_folder)
     assert np.array_equal(y[100:1700], np.repeat(uji_labels, 2)) and uji_writers.max() == 40
     longer_side = np.maximum(ink_extent(x[100:], axis=2), ink_extent(x[100:], axis=1))
@@ -267,6 +273,8 @@ def test_held_out_bitmaps_are_the_writers_that_training_then_leaves_out(mnist, w
     assert held_out.shape == (1797 + 1593, 28, 28) and held_out.dtype == np.uint8
     assert np.bincount(labels, minlength=10).min() > 300
     assert [s["digits"] for s in sources] == [100, 800, 1934 + 946]
+    weighed = dataclasses.replace(RECIPES["cnn"], bitmap_weight=3.0)
+    assert [source_weight(weighed, s["source"]) for s in sources] == [1, 1, 3]
     trained = {image.tobytes() for image in x}
     assert sum(image.tobytes() in trained for image in held_out) < 10
 

@@ -79,6 +79,8 @@ def test_the_card_names_its_model_file(quick_run):
         ["--usps-weight", "0"],
         ["--weight-decay", "-0.1"],
         ["--usps-weight", "x"],
+        ["--bitmap-weight", "0"],
+        ["--bitmap-weight", "x"],
         ["--pen-width", "-1"],
         ["--usps-holdout", "0"],
         ["--conv-at-7x7", "-1"],
@@ -176,6 +178,8 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
         "0.2",
         "--elastic",
         "1.5",
+        "--bitmap-weight",
+        "3",
     )
     assert card["training_data"][2]["source"].endswith(
         "(1 renders each, 50% of 9s' copies with a curled tail of radius 20%–40% of the height)"
@@ -184,7 +188,7 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
         ("optdigits (.tra and .cv; .windep held out)", 1934 + 946),
     ]
     assert card["recipe"]["stretch"] == 0.2 and card["recipe"]["mix_up"] == 0.2
-    assert card["recipe"]["elastic"] == 1.5
+    assert card["recipe"]["elastic"] == 1.5 and card["recipe"]["bitmap_weight"] == 3.0
     assert 0 < card["bitmap_validation_accuracy"] <= 1
 
 
@@ -268,9 +272,11 @@ def test_weight_averaging_is_off_unless_a_flag_turns_it_on_for_cnn():
     assert with_overrides(RECIPES["mlp-small"], parse_args(["--ema", "0.999"])).ema_momentum == 0.0
 
 
-def test_usps_counts_once_unless_a_flag_weighs_it():
+def test_usps_and_the_bitmaps_count_once_unless_a_flag_weighs_them():
     assert with_overrides(RECIPES["cnn"], parse_args([])).usps_weight == 1.0
     assert with_overrides(RECIPES["cnn"], parse_args(["--usps-weight", "2"])).usps_weight == 2.0
+    assert with_overrides(RECIPES["cnn"], parse_args([])).bitmap_weight == 1.0
+    assert with_overrides(RECIPES["cnn"], parse_args(["--bitmap-weight", "3"])).bitmap_weight == 3.0
 
 
 def test_weight_decay_is_the_recipes_unless_a_flag_overrides_it_for_cnn():

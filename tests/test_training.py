@@ -165,15 +165,22 @@ def test_label_smoothing_trains_against_one_hot_targets_that_give_each_class_its
 SOURCES = [
     {"source": "MNIST train", "digits": 3},
     {"source": "USPS train (the last 1000 held out)", "digits": 2},
-    {"source": "optdigits", "digits": 1},
+    {"source": "UJI pen digits W01–W20 (8 renders each)", "digits": 1},
+    {"source": "optdigits (.tra and .cv; .windep held out)", "digits": 1},
+    {"source": "Semeion", "digits": 2},
 ]
 
 
 def test_usps_weight_gives_each_usps_digit_its_weight_and_leaves_the_rest_at_one():
     heavier = dataclasses.replace(RECIPES["cnn"], usps_weight=2.0)
-    np.testing.assert_array_equal(source_weights(heavier, SOURCES), [1, 1, 1, 2, 2, 1])
+    np.testing.assert_array_equal(source_weights(heavier, SOURCES), [1, 1, 1, 2, 2, 1, 1, 1, 1])
     assert source_weights(RECIPES["cnn"], SOURCES) is None
     assert source_weights(heavier, None) is None
+
+
+def test_bitmap_weight_gives_optdigits_and_semeion_digits_their_weight():
+    heavier = dataclasses.replace(RECIPES["cnn"], usps_weight=2.0, bitmap_weight=3.0)
+    np.testing.assert_array_equal(source_weights(heavier, SOURCES), [1, 1, 1, 2, 2, 1, 3, 3, 3])
 
 
 def test_weights_ride_through_the_augmented_pipeline_with_their_digits():
