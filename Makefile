@@ -86,7 +86,8 @@ bench: install debian-packages
 	$(PY) bench/classroom.py --students 30 --minutes 3 --class-wall
 	$(PY) bench/soak.py
 	$(PY) bench/train.py --epochs 2 --rounds 3 --interleave
-	$(PY) bench/smoothing_cost.py
+	$(PY) bench/step_cost.py --change fused-batch-norm
+	$(PY) bench/step_cost.py --change label-smoothing
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

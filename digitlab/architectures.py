@@ -1,6 +1,6 @@
 """The Keras code of the zoo: one builder per recipe, exactly as its tutorial wrote it, and the optimizers."""
 
-from digitlab.tf import keras
+from digitlab.tf import keras, tf
 from digitlab.zoo import INPUT_SHAPE, NUM_CLASSES
 
 layers = keras.layers
@@ -144,9 +144,49 @@ class Deskew(layers.Layer):
         return {**super().get_config(), "max_slant": self.max_slant}
 
 
+@keras.saving.register_keras_serializable(package="digitlab")
+class FusedBatchNormalization(layers.BatchNormalization):
+    """Keras's `BatchNormalization`, trained on images with TensorFlow's fused kernel.
+
+    Keras 3 normalises a training batch op by op (`tf.nn.moments`, then `tf.nn.batch_normalization`),
+    which took about a third of the `cnn`'s training step on a CPU; `fused_batch_norm` computes the
+    same in one kernel. Inference and inputs other than (batch, height, width, channels) run
+    Keras's own code, and `with_keras_batch_norm` puts Keras's layer back before a model is saved.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or len(inputs.shape) != 4 or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs, self.gamma, self.beta, epsilon=self.epsilon, is_training=True
+        )
+        # The kernel returns the batch's variance with Bessel's correction; Keras averages the plain one.
+        count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), unbiased_variance.dtype)
+        variance = unbiased_variance * (count - 1) / count
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1 - self.momentum))
+        return outputs
+
+
+def _keras_layer(layer):
+    """A fresh copy of `layer`, Keras's own `BatchNormalization` in place of a fused one."""
+    kind = layers.BatchNormalization if isinstance(layer, FusedBatchNormalization) else type(layer)
+    return kind.from_config(layer.get_config())
+
+
+def with_keras_batch_norm(model):
+    """A copy of `model` with the same weights, Keras's `BatchNormalization` in place of the fused one.
+
+    The copy is the model as saved: its file loads in any Keras, without Digit Lab's classes.
+    """
+    copy = keras.models.clone_model(model, clone_function=_keras_layer)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _conv_block(x, filters, kernel_size):
     x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = FusedBatchNormalization()(x)
     return layers.ReLU()(x)
 
 

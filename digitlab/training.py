@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digitlab.architectures import with_keras_batch_norm
 from digitlab.data import BITMAP_SOURCES, USPS_SOURCE
 from digitlab.tf import keras, tf
 from digitlab.zoo import NUM_CLASSES
@@ -381,7 +382,7 @@ def history_lists(history):
 
 
 def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callbacks=(), verbose=1, sources=None):
-    """Build, compile and fit `recipe` from scratch; returns the model, its history and the time.
+    """Build, compile and fit `recipe` from scratch; returns the model as saved, its history and the time.
 
     `sources` (`training_set`'s list of what `train` holds) lets the recipe weigh its sources' digits.
     """
@@ -408,7 +409,7 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
     )
     seconds = time.perf_counter() - started
     return TrainingRun(
-        model=model,
+        model=with_keras_batch_norm(model),
         history=history_lists(history),
         seconds=seconds,
         epochs=epochs,

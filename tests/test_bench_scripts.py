@@ -15,7 +15,7 @@ MISSING = "/nonexistent/data"
         ("read_numbers", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("accuracy", [], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("train", ["--epochs", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
-        ("smoothing_cost", ["--rounds", "1"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
+        ("step_cost", ["--change", "fused-batch-norm"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("shifted_views", ["--model", "model/cnn.keras"], {"MNIST_NPZ": f"{MISSING}/mnist.npz"}, "mnist.npz"),
         ("drawn", ["--writers-dir", MISSING], {}, "ujipenchars2-digits.json"),
         ("drawn", ["--held-out-bitmaps", "--writers-dir", MISSING], {}, "optdigits-orig.windep.gz"),
@@ -39,7 +39,8 @@ def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args
         ("train", ["--filters-at-14x14", "0"]),
         ("train", ["--interleave", "--full"]),
         ("train", ["--epochs", "0"]),
-        ("smoothing_cost", ["--rounds", "x"]),
+        ("step_cost", ["--change", "label-smoothing", "--rounds", "x"]),
+        ("step_cost", ["--change", "bf16"]),
         ("shifted_views", []),
     ],
 )
