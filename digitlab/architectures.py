@@ -149,8 +149,8 @@ class FusedBatchNormalization(layers.BatchNormalization):
     """Keras's `BatchNormalization`, trained on images with TensorFlow's fused kernel.
 
     Keras 3 normalises a training batch op by op (`tf.nn.moments`, then `tf.nn.batch_normalization`),
-    which took about a third of the `cnn`'s training step on a CPU; `fused_batch_norm` computes the
-    same in one kernel. Inference and inputs other than (batch, height, width, channels) run
+    slowly on a CPU; `fused_batch_norm` computes the same in one kernel (`bench/step_cost.py --change
+    fused-batch-norm` times the two). Inference and inputs other than (batch, height, width, channels) run
     Keras's own code, and `with_keras_batch_norm` puts Keras's layer back before a model is saved.
     """
 
