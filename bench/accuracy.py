@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import SHARED_DATA, print_table, run_benchmark, write_result
+from common import print_table, run_benchmark, shared_data, write_result
 
 from digitlab.data import drawn_test_set, load_mnist, load_usps, usps_as_scan
 from digitlab.inference import load_classifier
@@ -36,8 +36,8 @@ def accuracy(classifier, inputs, labels):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="folder of NAME.keras models (default: model/)")
-    parser.add_argument("--usps", type=Path, default=SHARED_DATA / "usps")
-    parser.add_argument("--writers", type=Path, default=SHARED_DATA / "writers")
+    parser.add_argument("--usps", type=Path, default=shared_data("usps", "USPS_DIR"))
+    parser.add_argument("--writers", type=Path, default=shared_data("writers", "WRITERS_DIR"))
     args = parser.parse_args()
 
     (_, _), (x_test, y_test) = load_mnist()

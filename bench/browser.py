@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, SHARED_DATA, print_table, summary, write_result
+from common import ROOT, print_table, served_app_env, summary, write_result
 from servers import app_server, tree_rss_mb
 
 from tests.browser import (
@@ -78,8 +78,7 @@ def main():
 
     from playwright.sync_api import sync_playwright
 
-    mnist = os.environ.get("MNIST_NPZ") or str(SHARED_DATA / "mnist.npz")
-    env = {"MNIST_NPZ": mnist}
+    env = served_app_env()
     digits = [list(DIGITS)[index % len(DIGITS)] for index in range(args.strokes)]
     log_dir = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
     loads, memory = [], {}

@@ -66,9 +66,14 @@ def write_result(name, result):
     print(f"\nwritten {path.relative_to(ROOT)}")
 
 
+def shared_data(name, env_var):
+    """A dataset's default path: the one `env_var` names, as the app and train.py read it, else ../shared/data/NAME."""
+    return Path(os.environ.get(env_var) or SHARED_DATA / name)
+
+
 def served_app_env():
     """The environment the benchmarks serve the app with: where MNIST is, for the pages that read it."""
-    return {"MNIST_NPZ": os.environ.get("MNIST_NPZ") or str(SHARED_DATA / "mnist.npz")}
+    return {"MNIST_NPZ": str(shared_data("mnist.npz", "MNIST_NPZ"))}
 
 
 def print_goal(goal, met):

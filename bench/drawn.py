@@ -20,7 +20,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, SHARED_DATA, print_table, run_benchmark, write_result
+from common import RESULTS, print_table, run_benchmark, shared_data, write_result
 from PIL import Image, ImageDraw
 
 from digitlab.data import UJI_TEST_WRITERS, drawn_test_set, held_out_bitmaps
@@ -86,7 +86,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="folder of NAME.keras models (default: model/)")
     parser.add_argument("--writers", type=writer_range, default=UJI_TEST_WRITERS, help="UJI writers (default: 41-60)")
-    parser.add_argument("--writers-dir", type=Path, default=SHARED_DATA / "writers")
+    parser.add_argument("--writers-dir", type=Path, default=shared_data("writers", "WRITERS_DIR"))
     parser.add_argument("--ensemble", action="store_true", help="also read with the models' averaged probabilities")
     sets = parser.add_mutually_exclusive_group()
     sets.add_argument("--curled-nines", action="store_true", help="read only the 9s, drawn with a curled tail")

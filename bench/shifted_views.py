@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from common import SHARED_DATA, print_table, run_benchmark, write_result
+from common import print_table, run_benchmark, shared_data, write_result
 
 from digitlab.data import drawn_test_set, load_mnist, usps_test_digits, usps_validation_digits
 from digitlab.store import load_model
@@ -31,13 +31,14 @@ VALIDATION_WRITERS = range(21, 41)
 def digit_sets(usps_holdout):
     """The sets read, by name: validation first, then the reported test sets."""
     _, mnist_test = load_mnist()
-    usps_folder = SHARED_DATA / "usps"
+    usps_folder = shared_data("usps", "USPS_DIR")
+    writers_folder = shared_data("writers", "WRITERS_DIR")
     return {
         "MNIST test": mnist_test,
         "USPS validation": usps_validation_digits(usps_folder, usps_holdout),
-        "drawn W21–W40": drawn_test_set(SHARED_DATA / "writers", VALIDATION_WRITERS)[:2],
+        "drawn W21–W40": drawn_test_set(writers_folder, VALIDATION_WRITERS)[:2],
         "USPS test (reported)": usps_test_digits(usps_folder),
-        "drawn W41–W60 (reported)": drawn_test_set(SHARED_DATA / "writers")[:2],
+        "drawn W41–W60 (reported)": drawn_test_set(writers_folder)[:2],
     }
 
 

@@ -14,16 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, SHARED_DATA, run_benchmark
+from common import ROOT, run_benchmark, shared_data
 
 from digitlab.data import load_usps, usps_as_scan
-
-DEFAULT_USPS = SHARED_DATA / "usps"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--usps", type=Path, default=DEFAULT_USPS, help="folder holding zip.test.gz")
+    parser.add_argument("--usps", type=Path, default=shared_data("usps", "USPS_DIR"), help="folder holding zip.test.gz")
     parser.add_argument("--model", type=Path, default=ROOT / "model" / "cnn.keras")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "usps.json")
     args = parser.parse_args()

@@ -20,6 +20,9 @@ MISSING = "/nonexistent/data"
         ("drawn", ["--writers-dir", MISSING], {}, "ujipenchars2-digits.json"),
         ("drawn", ["--held-out-bitmaps", "--writers-dir", MISSING], {}, "optdigits-orig.windep.gz"),
         ("usps", ["--usps", MISSING], {}, "zip.test.gz"),
+        # Without a path flag, the folder the environment names, as train.py reads it.
+        ("drawn", [], {"WRITERS_DIR": MISSING}, f"{MISSING}/uji/ujipenchars2-digits.json"),
+        ("usps", [], {"USPS_DIR": MISSING}, f"{MISSING}/zip.test.gz"),
     ],
 )
 def test_a_benchmark_without_its_dataset_says_which_file_is_missing(script, args, env, named):
