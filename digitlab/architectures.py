@@ -190,12 +190,13 @@ def _conv_block(x, filters, kernel_size):
     return layers.ReLU()(x)
 
 
-def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64), deskew=False):
+def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64), deskew=False, dropout=0.4):
     """The project's default: batch-normalised convolutions sized to train in minutes on a CPU.
 
     `filters_at_14x14` gives the filters of each convolution between the two poolings,
-    `conv_at_7x7` those of one more convolution after the second pooling (levers; 0: none), and
-    `deskew` puts a `Deskew` layer before the first convolution.
+    `conv_at_7x7` those of one more convolution after the second pooling (levers; 0: none),
+    `deskew` puts a `Deskew` layer before the first convolution, and `dropout` is the rate of the
+    dropout before and after the dense layer.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="pixels")
     x = Deskew()(inputs) if deskew else inputs
@@ -207,11 +208,11 @@ def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64), deskew=False):
     if conv_at_7x7:
         x = _conv_block(x, conv_at_7x7, 3)
     x = layers.Flatten()(x)
-    x = layers.Dropout(0.4)(x)
+    x = layers.Dropout(dropout)(x)
     x = layers.Dense(128, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    x = layers.Dropout(0.4)(x)
+    x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="cnn")
 

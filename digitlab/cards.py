@@ -53,6 +53,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "conv_at_7x7": recipe.conv_at_7x7,
             "filters_at_14x14": list(recipe.filters_at_14x14),
             "deskew": recipe.deskew,
+            "dropout": recipe.dropout,
             "validation": recipe.validation,
             "notes": recipe.notes,
         },

@@ -57,6 +57,7 @@ def number_within(low, high, unit="", name="number"):
 share = number_within(0.0, 1.0, name="share")
 pixel_distance = number_within(0.0, 5.0, " pixels", name="pixel_distance")  # --elastic's moves.
 loss_weight = number_within(0.1, 10.0, name="loss_weight")  # One source's weight in the loss.
+dropout_rate = number_within(0.0, 0.9, name="rate")
 
 
 def filter_counts(text):
@@ -238,6 +239,12 @@ def parse_args(argv):
         help="cnn only: filters of each convolution between the two poolings (the recipe's: 64,64)",
     )
     parser.add_argument(
+        "--dropout",
+        type=dropout_rate,
+        metavar="RATE",
+        help="cnn only: dropout rate before and after the dense layer (the recipe's: 0.4)",
+    )
+    parser.add_argument(
         "--deskew",
         action=argparse.BooleanOptionalAction,
         help="cnn only: straighten each digit's slant in a layer before the first convolution (the recipe's: off)",
@@ -336,7 +343,7 @@ RECIPE_FLAGS = {
 }
 CNN_FLAGS = {
     "ema": "ema_momentum",
-    **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14", "deskew")},
+    **{field: field for field in ("weight_decay", "conv_at_7x7", "filters_at_14x14", "deskew", "dropout")},
 }
 
 

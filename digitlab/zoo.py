@@ -40,6 +40,7 @@ class Recipe:
     conv_at_7x7: int = 0
     filters_at_14x14: tuple = ()
     deskew: bool = False
+    dropout: float | None = None  # cnn only; None: the builder's own.
     notes: list = field(default_factory=list)
 
     def build(self):
@@ -53,6 +54,8 @@ class Recipe:
             options["filters_at_14x14"] = self.filters_at_14x14
         if self.deskew:
             options["deskew"] = True
+        if self.dropout is not None:
+            options["dropout"] = self.dropout
         return architectures.BUILDERS[self.name](**options)
 
     def make_optimizer(self, steps_per_epoch, epochs=None):
@@ -137,6 +140,7 @@ RECIPES = {
             writers_train=True,
             conv_at_7x7=64,
             filters_at_14x14=(64, 64),
+            dropout=0.4,
             label_smoothing=0.1,
             weight_decay=1e-4,
             notes=[
