@@ -242,7 +242,7 @@ def parse_args(argv):
         "--dropout",
         type=dropout_rate,
         metavar="RATE",
-        help="cnn only: dropout rate before and after the dense layer (the recipe's: 0.4)",
+        help="cnn only: dropout rate before and after the dense layer (the recipe's: 0.2)",
     )
     parser.add_argument(
         "--deskew",

@@ -146,7 +146,7 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         usps_folder,
         writers_folder,
         *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
-        *["--conv-at-7x7", "16", "--filters-at-14x14", "8", "--deskew", "--dropout", "0.2"],
+        *["--conv-at-7x7", "16", "--filters-at-14x14", "8", "--deskew", "--dropout", "0.4"],
     )
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
@@ -154,7 +154,7 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
     assert {"type": "Conv2D", "output_shape": "(None, 7, 7, 16)"}.items() <= card["layers"][-10].items()
     assert card["recipe"]["filters_at_14x14"] == [8]
     assert card["recipe"]["deskew"] is True and card["layers"][1]["type"] == "Deskew"
-    assert card["recipe"]["dropout"] == 0.2
+    assert card["recipe"]["dropout"] == 0.4
     assert [row["output_shape"] for row in card["layers"] if row["type"] == "Conv2D"][1:3] == [
         "(None, 14, 14, 8)",
         "(None, 7, 7, 16)",
@@ -245,7 +245,7 @@ def test_the_extra_convolution_is_the_recipes_unless_a_flag_overrides_it(flags, 
     assert with_overrides(RECIPES["mlp-small"], args).conv_at_7x7 == 0
 
 
-@pytest.mark.parametrize(("flags", "rate"), [([], 0.4), (["--dropout", "0.2"], 0.2), (["--dropout", "0"], 0.0)])
+@pytest.mark.parametrize(("flags", "rate"), [([], 0.2), (["--dropout", "0.4"], 0.4), (["--dropout", "0"], 0.0)])
 def test_the_dropout_around_the_dense_layer_is_the_recipes_unless_a_flag_overrides_it(flags, rate):
     recipe = with_overrides(RECIPES["cnn"], parse_args(flags))
     assert [layer.rate for layer in recipe.build().layers if isinstance(layer, keras.layers.Dropout)] == [rate, rate]
