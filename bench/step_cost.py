@@ -7,8 +7,9 @@ with it, so that both see the same host; the median of the rounds' ratios is the
 
 - `label-smoothing`: sparse labels, then labels smoothed by the recipe's share.
 - `fused-batch-norm`: Keras's own `BatchNormalization`, then the fused one the recipe trains with.
+- `bfloat16`: float32 arithmetic, then bfloat16 with float32 weights (Keras's mixed precision).
 
-    python bench/step_cost.py --change {label-smoothing,fused-batch-norm} [--rounds N] [--images N]
+    python bench/step_cost.py --change {label-smoothing,fused-batch-norm,bfloat16} [--rounds N] [--images N]
 """
 
 import argparse
@@ -18,15 +19,16 @@ import time
 
 from common import print_table, run_benchmark, write_result
 
-from digitlab.architectures import with_keras_batch_norm
+from digitlab.architectures import model_to_save
 from digitlab.data import load_mnist
 from digitlab.train_cli import positive_int
-from digitlab.training import recipe_dataset, recipe_loss
+from digitlab.training import choose_precision, dtype_policy, recipe_dataset, recipe_loss
 from digitlab.zoo import DEFAULT_ARCH, RECIPES
 
 BATCH_SIZE = 128
 WARMUP_STEPS = 20
 RECIPE = RECIPES[DEFAULT_ARCH]
+FLOAT32_RECIPE = dataclasses.replace(RECIPE, precision="float32")
 
 # Each change: (recipe, builder) without it, then with it.
 CHANGES = {
@@ -34,16 +36,22 @@ CHANGES = {
         (dataclasses.replace(RECIPE, label_smoothing=0.0), RECIPE.build),
         (RECIPE, RECIPE.build),
     ),
+    # The copy with Keras's layer computes in float32, so both sides do.
     "fused-batch-norm": (
-        (RECIPE, lambda: with_keras_batch_norm(RECIPE.build())),
-        (RECIPE, RECIPE.build),
+        (FLOAT32_RECIPE, lambda: model_to_save(RECIPE.build())),
+        (FLOAT32_RECIPE, RECIPE.build),
+    ),
+    "bfloat16": (
+        (FLOAT32_RECIPE, RECIPE.build),
+        (dataclasses.replace(RECIPE, precision="bfloat16"), RECIPE.build),
     ),
 }
 
 
 def images_per_second(recipe, build, images, labels):
     """Training throughput of one epoch of a fresh model from `build`, compiled by `recipe`, after a warm-up."""
-    model = build()
+    with dtype_policy(choose_precision(recipe.precision)):
+        model = build()
     steps = -(-len(images) // BATCH_SIZE)
     model.compile(optimizer=recipe.make_optimizer(steps, 1), loss=recipe_loss(recipe), metrics=["accuracy"])
     data = recipe_dataset(recipe, images, labels, BATCH_SIZE, shuffle_seed=0, augment=True)

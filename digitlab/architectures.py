@@ -151,7 +151,7 @@ class FusedBatchNormalization(layers.BatchNormalization):
     Keras 3 normalises a training batch op by op (`tf.nn.moments`, then `tf.nn.batch_normalization`),
     slowly on a CPU; `fused_batch_norm` computes the same in one kernel (`bench/step_cost.py --change
     fused-batch-norm` times the two). Inference and inputs other than (batch, height, width, channels) run
-    Keras's own code, and `with_keras_batch_norm` puts Keras's layer back before a model is saved.
+    Keras's own code, and `model_to_save` puts Keras's layer back before a model is saved.
     """
 
     def call(self, inputs, training=None, mask=None):
@@ -168,18 +168,19 @@ class FusedBatchNormalization(layers.BatchNormalization):
         return outputs
 
 
-def _keras_layer(layer):
-    """A fresh copy of `layer`, Keras's own `BatchNormalization` in place of a fused one."""
+def _keras_float32_layer(layer):
+    """A fresh copy of `layer` computing in float32, Keras's own `BatchNormalization` in place of a fused one."""
     kind = layers.BatchNormalization if isinstance(layer, FusedBatchNormalization) else type(layer)
-    return kind.from_config(layer.get_config())
+    return kind.from_config({**layer.get_config(), "dtype": "float32"})
 
 
-def with_keras_batch_norm(model):
-    """A copy of `model` with the same weights, Keras's `BatchNormalization` in place of the fused one.
+def model_to_save(model):
+    """A copy of `model` with the same weights, as saved: Keras's `BatchNormalization`, float32 throughout.
 
-    The copy is the model as saved: its file loads in any Keras, without Digit Lab's classes.
+    The fused layer and a mixed-precision policy are ways to train faster; the copy's file loads in
+    any Keras without Digit Lab's classes and reads digits in float32, whatever precision trained it.
     """
-    copy = keras.models.clone_model(model, clone_function=_keras_layer)
+    copy = keras.models.clone_model(model, clone_function=_keras_float32_layer)
     copy.set_weights(model.get_weights())
     return copy
 
@@ -213,7 +214,8 @@ def build_cnn(conv_at_7x7=0, filters_at_14x14=(64, 64), deskew=False, dropout=0.
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
+    # The probabilities are computed in float32 even when the rest trains in bfloat16.
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 

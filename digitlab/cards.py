@@ -54,6 +54,7 @@ def build_card(recipe, run, metrics, model, hashes, seed, limit, sources):
             "filters_at_14x14": list(recipe.filters_at_14x14),
             "deskew": recipe.deskew,
             "dropout": recipe.dropout,
+            "precision": run.precision,
             "validation": recipe.validation,
             "notes": recipe.notes,
         },

@@ -150,6 +150,7 @@ def fine_tune(job, base_path, user, samples, mnist, out_dir, epochs=DEFAULT_EPOC
         batch_size=BATCH_SIZE,
         train_images=len(x_fit),
         strategy="default",
+        precision="float32",
     )
     hashes = array_hashes({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test})
     fine_tuning = {

@@ -249,6 +249,12 @@ def parse_args(argv):
         action=argparse.BooleanOptionalAction,
         help="cnn only: straighten each digit's slant in a layer before the first convolution (the recipe's: off)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16"),
+        help="arithmetic of training: bfloat16 with float32 weights, float32, or auto (bfloat16 on a CPU with AMX); "
+        "models are saved in float32 (the recipe's: float32)",
+    )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
@@ -339,6 +345,7 @@ RECIPE_FLAGS = {
         "usps_weight",
         "bitmap_weight",
         "label_smoothing",
+        "precision",
     )
 }
 CNN_FLAGS = {

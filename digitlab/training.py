@@ -1,13 +1,15 @@
 """Fitting a zoo recipe on MNIST with a tf.data pipeline under a tf.distribute strategy."""
 
+import contextlib
 import math
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from digitlab.architectures import with_keras_batch_norm
+from digitlab.architectures import model_to_save
 from digitlab.data import BITMAP_SOURCES, USPS_SOURCE
 from digitlab.tf import keras, tf
 from digitlab.zoo import NUM_CLASSES
@@ -28,6 +30,7 @@ class TrainingRun:
     batch_size: int
     train_images: int
     strategy: str
+    precision: str
 
 
 class StopWhenAsked(keras.callbacks.Callback):
@@ -127,6 +130,37 @@ def choose_strategy():
     if len(tf.config.list_logical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def has_native_bfloat16(cpu_flags=None):
+    """True when the CPU multiplies bfloat16 matrices natively (Intel AMX), where bfloat16 trains faster than float32.
+
+    `cpu_flags` is the text of /proc/cpuinfo, read when not given; elsewhere (no such file) the answer is no.
+    """
+    if cpu_flags is None:
+        try:
+            cpu_flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    return "amx_bf16" in cpu_flags.split()
+
+
+def choose_precision(asked):
+    """The precision a recipe trains in: "float32" or "bfloat16"; "auto" is bfloat16 on a CPU with AMX."""
+    if asked == "auto":
+        return "bfloat16" if has_native_bfloat16() else "float32"
+    return asked
+
+
+@contextlib.contextmanager
+def dtype_policy(precision):
+    """Keras layers built inside compute in `precision` ("bfloat16": mixed, with float32 weights)."""
+    saved = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(saved)
 
 
 class RandomAffine(layers.Layer):
@@ -391,8 +425,8 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
     batch_size = batch_size or recipe.batch_size
     (x_fit, y_fit), (x_val, y_val) = split_validation(recipe, train, test)
     steps_per_epoch = -(-len(x_fit) // batch_size)
-    strategy = choose_strategy()
-    with strategy.scope():
+    strategy, precision = choose_strategy(), choose_precision(recipe.precision)
+    with strategy.scope(), dtype_policy(precision):
         model = recipe.build()
         model.compile(
             optimizer=recipe.make_optimizer(steps_per_epoch, epochs),
@@ -409,11 +443,12 @@ def fit_recipe(recipe, train, test, epochs=None, batch_size=None, seed=0, callba
     )
     seconds = time.perf_counter() - started
     return TrainingRun(
-        model=with_keras_batch_norm(model),
+        model=model_to_save(model),
         history=history_lists(history),
         seconds=seconds,
         epochs=epochs,
         batch_size=batch_size,
         train_images=len(x_fit),
         strategy=type(strategy).__name__,
+        precision=precision,
     )

@@ -41,6 +41,7 @@ class Recipe:
     filters_at_14x14: tuple = ()
     deskew: bool = False
     dropout: float | None = None  # cnn only; None: the builder's own.
+    precision: str = "float32"  # "float32", "bfloat16" (mixed, float32 weights), or "auto" (bfloat16 on AMX).
     notes: list = field(default_factory=list)
 
     def build(self):

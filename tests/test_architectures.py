@@ -4,10 +4,10 @@
 import numpy as np
 import pytest
 
-from digitlab.architectures import Deskew, FusedBatchNormalization, build_cnn, with_keras_batch_norm
+from digitlab.architectures import Deskew, FusedBatchNormalization, build_cnn, model_to_save
 from digitlab.store import load_model
 from digitlab.tf import keras, tf
-from digitlab.training import fit_recipe, scale_pixels
+from digitlab.training import dtype_policy, fit_recipe, scale_pixels
 from digitlab.zoo import RECIPES
 from tests.conftest import run_script
 
@@ -104,11 +104,28 @@ def test_a_trained_cnn_is_handed_back_with_keras_own_layers_and_the_same_reading
     assert sum(isinstance(layer, FusedBatchNormalization) for layer in trained.layers) == 4
     trained.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     trained.fit(scale_pixels(x[:256]), y[:256], epochs=1, verbose=0)
-    copy = with_keras_batch_norm(trained)
+    copy = model_to_save(trained)
     assert not any(isinstance(layer, FusedBatchNormalization) for layer in copy.layers)
     assert [layer.name for layer in copy.layers] == [layer.name for layer in trained.layers]
     digits = scale_pixels(x[256:300])
     np.testing.assert_allclose(copy(digits), trained(digits), atol=1e-6)
+
+
+def test_a_cnn_trained_in_bfloat16_is_handed_back_in_float32_reading_alike(mnist):
+    (x, y), _ = mnist
+    with dtype_policy("bfloat16"):
+        trained = build_cnn(conv_at_7x7=8)
+    assert keras.config.dtype_policy().name == "float32"
+    assert {layer.compute_dtype for layer in trained.layers if isinstance(layer, keras.layers.Conv2D)} == {"bfloat16"}
+    assert trained.layers[-1].compute_dtype == "float32"
+    trained.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    trained.fit(scale_pixels(x[:256]), y[:256], epochs=1, verbose=0)
+    copy = model_to_save(trained)
+    assert {layer.compute_dtype for layer in copy.layers} == {"float32"}
+    digits = scale_pixels(x[256:300])
+    # bfloat16 keeps 8 bits of mantissa, so the two read each digit alike but not to the last digit.
+    np.testing.assert_allclose(copy(digits), trained(digits), atol=0.05)
+    assert (np.argmax(copy(digits), axis=1) == np.argmax(trained(digits), axis=1)).mean() >= 0.95
 
 
 def test_fit_recipe_hands_back_a_model_that_loads_in_keras_without_digit_lab(mnist, tmp_path):

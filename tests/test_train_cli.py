@@ -92,6 +92,7 @@ def test_the_card_names_its_model_file(quick_run):
         ["--elastic", "6"],
         ["--dropout", "1"],
         ["--dropout", "x"],
+        ["--precision", "float16"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
@@ -146,7 +147,7 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         usps_folder,
         writers_folder,
         *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
-        *["--conv-at-7x7", "16", "--filters-at-14x14", "8", "--deskew", "--dropout", "0.4"],
+        *["--conv-at-7x7", "16", "--filters-at-14x14", "8", "--deskew", "--dropout", "0.4", "--precision", "bfloat16"],
     )
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
@@ -154,7 +155,7 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
     assert {"type": "Conv2D", "output_shape": "(None, 7, 7, 16)"}.items() <= card["layers"][-10].items()
     assert card["recipe"]["filters_at_14x14"] == [8]
     assert card["recipe"]["deskew"] is True and card["layers"][1]["type"] == "Deskew"
-    assert card["recipe"]["dropout"] == 0.4
+    assert card["recipe"]["dropout"] == 0.4 and card["recipe"]["precision"] == "bfloat16"
     assert [row["output_shape"] for row in card["layers"] if row["type"] == "Conv2D"][1:3] == [
         "(None, 14, 14, 8)",
         "(None, 7, 7, 16)",

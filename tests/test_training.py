@@ -5,12 +5,15 @@ import dataclasses
 import numpy as np
 import pytest
 
+from digitlab import training
 from digitlab.tf import keras
 from digitlab.training import (
     RandomAffine,
     RandomPenWidth,
     augmentation,
+    choose_precision,
     fit_recipe,
+    has_native_bfloat16,
     mixing,
     recipe_dataset,
     recipe_loss,
@@ -204,3 +207,15 @@ def test_a_heavier_source_changes_what_the_model_learns(mnist):
     same, heavier = fits[0].model.get_weights()[0], fits[2].model.get_weights()[0]
     np.testing.assert_array_equal(same, fits[1].model.get_weights()[0])
     assert not np.allclose(same, heavier)
+
+
+def test_native_bfloat16_is_read_from_the_cpu_flags():
+    assert has_native_bfloat16("processor : 0\nflags : fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
+    assert not has_native_bfloat16("processor : 0\nflags : fpu avx2 avx512f avx512_bf16\n")
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bfloat16"), (False, "float32")])
+def test_auto_precision_is_bfloat16_only_where_the_cpu_has_it(monkeypatch, native, expected):
+    monkeypatch.setattr(training, "has_native_bfloat16", lambda: native)
+    assert choose_precision("auto") == expected
+    assert choose_precision("float32") == "float32" and choose_precision("bfloat16") == "bfloat16"
