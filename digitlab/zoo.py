@@ -143,7 +143,6 @@ RECIPES = {
             filters_at_14x14=(64, 64),
             dropout=0.2,
             label_smoothing=0.1,
-            precision="auto",
             weight_decay=1e-4,
             notes=[
                 "AdamW (weight decay 1e-4), one epoch of linear warm-up then cosine decay.",
@@ -155,9 +154,6 @@ RECIPES = {
                 "Dropout of 0.2 before and after the dense layer (0.4 before), chosen on held-out scans by other "
                 "writers (optdigits' .windep and Semeion: 28 fewer misses of 13,560 over four seeds) with the USPS "
                 "and drawn validation digits within their margins.",
-                "Trains in bfloat16 with float32 weights (Keras's mixed precision) on a CPU with AMX, float32 "
-                "elsewhere; 1.8 times as fast a step there, with the validation digits within their margins over "
-                "four seeds; saved in float32.",
                 "Augmented in tf.data: a small random rotation, zoom and shift of each digit, in one resampling.",
                 "Trains on MNIST's 60,000 training digits and USPS's 7,291 (other writers, brought to MNIST form "
                 "by the same normalisation as drawings); USPS's test file is never trained on.",
