@@ -226,15 +226,32 @@ def usps_validation_digits(folder, held_out):
     return bitmaps_in_mnist_form(ink[len(labels) - held_out :]), labels[len(labels) - held_out :]
 
 
-def training_set(train, with_usps, limit=None, usps_folder=None, writers=None, usps_held_out=0):
+def mnist_training_digits(train, held_out=0):
+    """MNIST's training digits without the last `held_out` ones (left for validation)."""
+    images, labels = train
+    kept = len(labels) - held_out
+    if kept < 1:
+        raise DatasetError(f"cannot hold out {held_out} of MNIST's {len(labels)} training digits; hold out fewer.")
+    return images[:kept], labels[:kept]
+
+
+def mnist_validation_digits(train, held_out):
+    """The last `held_out` of MNIST's training digits, which `training_set(mnist_held_out=…)` leaves out."""
+    images, labels = train
+    return images[len(labels) - held_out :], labels[len(labels) - held_out :]
+
+
+def training_set(train, with_usps, limit=None, usps_folder=None, writers=None, usps_held_out=0, mnist_held_out=0):
     """The digits a recipe trains on: MNIST's `train`, then USPS's and the other writers' if asked, cut to `limit`.
 
-    `writers` is a `WriterDigits` or None; `usps_held_out` leaves USPS's last training digits out
-    (a screening run's validation). Returns `(x, y)` and a list of `{"source", "digits",
-    "sha256"}` (of the images) saying what went in. USPS and the writers are left unread when
-    `limit` keeps MNIST digits only.
+    `writers` is a `WriterDigits` or None; `usps_held_out` and `mnist_held_out` leave USPS's and
+    MNIST's last training digits out (a screening run's validation). Returns `(x, y)` and a list of
+    `{"source", "digits", "sha256"}` (of the images) saying what went in. USPS and the writers are
+    left unread when `limit` keeps MNIST digits only.
     """
-    parts = [("MNIST train", *train)]
+    train = mnist_training_digits(train, mnist_held_out)
+    source = f"MNIST train (the last {mnist_held_out} held out)" if mnist_held_out else "MNIST train"
+    parts = [(source, *train)]
     beyond_mnist = limit is None or limit > len(train[0])
     if with_usps and beyond_mnist:
         source = f"{USPS_SOURCE} (the last {usps_held_out} held out)" if usps_held_out else USPS_SOURCE

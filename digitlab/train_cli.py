@@ -18,6 +18,7 @@ from digitlab.data import (
     array_hashes,
     held_out_bitmaps,
     load_mnist,
+    mnist_validation_digits,
     training_set,
 )
 from digitlab.store import MODEL_DIR, save_model_and_card, without_optimizer
@@ -160,6 +161,11 @@ def parse_args(argv):
         help="run the last stroke of this share of the UJI copies on past its end (a lever, default 0)",
     )
     parser.add_argument(
+        "--mnist-holdout",
+        type=positive_int,
+        help="leave MNIST's last N training digits out and measure them as validation (screening runs)",
+    )
+    parser.add_argument(
         "--usps-holdout",
         type=positive_int,
         help="leave USPS's last N training digits out and measure them as validation (screening runs)",
@@ -286,7 +292,7 @@ def train_one(recipe, training, test, args, hashes, stopper):
         raise KeyboardInterrupt
     metrics = evaluate(run.model, *test)
     card = build_card(recipe, run, metrics, run.model, hashes, args.seed, args.limit, sources)
-    card.update(other_writers_figures(run.model, args))
+    card.update(other_figures(run.model, args))
     path = save_model_and_card(without_optimizer(run.model), card, args.out)
     figures = "".join(
         f", {name.replace('_', ' ')} {card[name]:.2%}" for name in OTHER_FIGURES if card.get(name) is not None
@@ -299,6 +305,7 @@ def train_one(recipe, training, test, args, hashes, stopper):
 
 
 OTHER_FIGURES = [
+    "mnist_validation_accuracy",
     "usps_test_accuracy",
     "drawn_test_accuracy",
     "usps_validation_accuracy",
@@ -307,17 +314,20 @@ OTHER_FIGURES = [
 ]
 
 
-def other_writers_figures(model, args):
+def other_figures(model, args):
     """Accuracy on USPS's test digits, on the drawn digits of W41–W60 and on the validation digits left out.
 
-    The validation digits are USPS's last ones, the UJI training writers not trained on and the
-    held-out bitmaps (optdigits' `.windep` and Semeion), as the flags left them out.
+    The validation digits are MNIST's and USPS's last training digits, the UJI training writers not
+    trained on and the held-out bitmaps (optdigits' `.windep` and Semeion), as the flags left them out.
 
     Each figure only reports; a figure whose data is not on this machine is None.
     """
     from digitlab.evaluation import accuracy, drawn_accuracy, usps_test_accuracy, usps_validation_accuracy
 
     figures = dict.fromkeys(OTHER_FIGURES)
+    if args.mnist_holdout:
+        train, _ = load_mnist(args.data)
+        figures["mnist_validation_accuracy"] = accuracy(model, *mnist_validation_digits(train, args.mnist_holdout))
     with contextlib.suppress(DatasetError):
         figures["usps_test_accuracy"] = usps_test_accuracy(model, args.usps)
         if args.usps_holdout:
@@ -398,7 +408,13 @@ def main(argv=None):
         train, test = load_mnist(args.data)
         training_sets = {
             sources: training_set(
-                train, sources[0], args.limit, args.usps, writer_digits(sources[1], args), args.usps_holdout or 0
+                train,
+                sources[0],
+                args.limit,
+                args.usps,
+                writer_digits(sources[1], args),
+                args.usps_holdout or 0,
+                args.mnist_holdout or 0,
             )
             for sources in {data_sources(RECIPES[name], args) for name in names}
         }

@@ -200,6 +200,15 @@ def test_a_usps_hold_out_leaves_the_last_training_digits_for_validation(mnist, u
     assert np.array_equal(held_y, all_y[66291:])
 
 
+def test_an_mnist_hold_out_leaves_the_last_training_digits_for_validation(mnist, usps_folder):
+    (x, y), sources = training_set(mnist[0], True, usps_folder=usps_folder, mnist_held_out=5000)
+    assert sources[0] == {**sources[0], "source": "MNIST train (the last 5000 held out)", "digits": 55000}
+    held_x, held_y = data.mnist_validation_digits(mnist[0], 5000)
+    assert np.array_equal(np.concatenate([x[:55000], held_x]), mnist[0][0])
+    assert np.array_equal(np.concatenate([y[:55000], held_y]), mnist[0][1])
+    assert len(x) == 55000 + 7291
+
+
 def test_mnist_only_recipes_never_read_usps(mnist, tmp_path):
     (x, _), sources = training_set(mnist[0], False, usps_folder=tmp_path / "nowhere")
     assert len(x) == 60000 and len(sources) == 1

@@ -146,9 +146,15 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         tmp_path,
         usps_folder,
         writers_folder,
-        *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--pen-width", "0.8"],
+        *["--uji-renders", "1", "--uji-writers", "1-30", "--usps-holdout", "1000", "--mnist-holdout", "10"],
+        *["--pen-width", "0.8"],
         *["--conv-at-7x7", "16", "--filters-at-14x14", "8", "--deskew", "--dropout", "0.4", "--precision", "bfloat16"],
     )
+    assert card["training_data"][0] | {"sha256": ""} == {
+        "source": "MNIST train (the last 10 held out)",
+        "digits": 40,
+        "sha256": "",
+    }
     assert card["training_data"][1]["source"] == "USPS train (the last 1000 held out)"
     assert card["training_data"][1]["digits"] == 6291 and card["recipe"]["pen_width"] == 0.8
     assert card["recipe"]["conv_at_7x7"] == 16
@@ -161,6 +167,7 @@ def test_a_screening_run_measures_the_digits_it_held_out(tmp_path, usps_folder, 
         "(None, 7, 7, 16)",
     ]
     assert 0 < card["usps_validation_accuracy"] <= 1 and 0 < card["drawn_validation_accuracy"] <= 1
+    assert card["mnist_validation_accuracy"] in {share / 10 for share in range(11)}
     assert card["drawn_validation_writers"] == "W31–W40"
     assert card["bitmap_validation_accuracy"] is None
 
@@ -197,8 +204,9 @@ def test_a_screening_run_can_hold_out_the_other_writers_bitmaps_and_measure_them
     assert 0 < card["bitmap_validation_accuracy"] <= 1
 
 
-def test_holding_out_all_of_usps_is_refused_in_one_line(tmp_path, usps_folder):
-    process = run_script("train.py", "--usps", usps_folder, "--usps-holdout", "7291", "--out", tmp_path)
+@pytest.mark.parametrize("flag, digits", [("--usps-holdout", "7291"), ("--mnist-holdout", "60000")])
+def test_holding_out_all_of_a_training_set_is_refused_in_one_line(flag, digits, tmp_path, usps_folder):
+    process = run_script("train.py", "--usps", usps_folder, flag, digits, "--out", tmp_path)
     assert process.returncode == 1 and "hold out fewer" in process.stderr
     assert_no_traceback(process)
 
