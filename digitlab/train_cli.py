@@ -259,7 +259,7 @@ def parse_args(argv):
         "--precision",
         choices=("auto", "float32", "bfloat16"),
         help="arithmetic of training: bfloat16 with float32 weights, float32, or auto (bfloat16 on a CPU with AMX); "
-        "models are saved in float32 (the recipe's: float32)",
+        "models are saved in float32 (the recipe's: float32; cnn's: auto)",
     )
     parser.add_argument("--no-writers", action="store_true", help="train cnn without the other writers' digits")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
